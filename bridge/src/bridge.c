@@ -41,11 +41,11 @@ static int cb_get_credentials(void *user, const char *username, char *pw,
 static int cb_on_inform(void *user, const char *devkey,
                         const struct cwmp_msg *inform)
 {
+    struct bridge *b = user;
     const struct cwmp_inform *in = &inform->inform;
     char events[256] = "";
     size_t o = 0;
 
-    (void)user;
     for (size_t i = 0; i < in->n_events && o < sizeof(events) - 1; i++) {
         int n = snprintf(events + o, sizeof(events) - o, "%s%s", i ? "," : "",
                          in->events[i].code ? in->events[i].code : "");
@@ -57,7 +57,8 @@ static int cb_on_inform(void *user, const char *devkey,
             in->device_id.manufacturer ? in->device_id.manufacturer : "?",
             in->device_id.product_class ? in->device_id.product_class : "?",
             events, in->params.n);
-    return UB_OK;
+    b->stats.informs++;
+    return bridge_device_inform(b, devkey, inform);
 }
 
 static void cb_on_cpe_request(void *user, const char *devkey,
@@ -70,7 +71,10 @@ static void cb_on_cpe_request(void *user, const char *devkey,
 static void cb_on_rpc_result(void *user, const char *devkey, uint64_t rpc_id,
                              const struct cwmp_msg *resp, int err)
 {
-    (void)user;
+    struct bridge *b = user;
+
+    if (bridge_sync_rpc_result(b, devkey, rpc_id, resp, err))
+        return;
     UB_LOGD(MOD, "RPC %llu for %s: %s", (unsigned long long)rpc_id, devkey,
             err ? ub_strerror(err)
                 : resp->kind == CWMP_FAULT ? "fault" : "ok");
@@ -86,7 +90,9 @@ static bool cb_on_session_idle(void *user, const char *devkey)
 static void cb_on_session_end(void *user, const char *devkey,
                               enum cwmp_end_reason why)
 {
-    (void)user;
+    struct bridge *b = user;
+
+    bridge_sync_session_end(b, devkey);
     UB_LOGD(MOD, "session of %s ended (%d)", devkey, (int)why);
 }
 
@@ -173,6 +179,29 @@ int bridge_init(struct bridge *b, uv_loop_t *loop, struct bridge_config *cfg)
     uv_signal_init(loop, &b->sig_hup);
     b->sig_term.data = b->sig_int.data = b->sig_hup.data = b;
 
+    ub_list_init(&b->sync_jobs);
+
+    {
+        struct pdb_config pc;
+        char *path = *cfg->store_path ? ub_strdup(cfg->store_path)
+                                      : ub_asprintf("%s/db", cfg->data_dir);
+        if (!path)
+            return UB_ENOMEM;
+        pdb_config_init(&pc);
+        pc.map_size = (size_t)cfg->store_map_size_mb << 20;
+        pc.map_max = (size_t)cfg->store_map_max_mb << 20;
+        pc.nosync = cfg->store_nosync;
+        err = pdb_env_open(path, &pc, &b->pdb);
+        if (err)
+            UB_LOGE(MOD, "cannot open the store %s: %s", path,
+                    ub_strerror(err));
+        else
+            UB_LOGN(MOD, "store %s open", path);
+        ub_free(path);
+        if (err)
+            return err;
+    }
+
     err = cwmp_config(cfg, &sc);
     if (!err)
         err = cwmp_server_create(loop, &sc, &cb, &b->cwmp);
@@ -224,6 +253,11 @@ void bridge_stop(struct bridge *b)
 
 void bridge_destroy(struct bridge *b)
 {
+    bridge_sync_destroy_all(b);
     cwmp_server_destroy(b->cwmp);
     b->cwmp = NULL;
+    if (b->pdb && b->cfg->store_nosync && pdb_env_sync(b->pdb))
+        UB_LOGE(MOD, "final store flush failed");
+    pdb_env_close(b->pdb);
+    b->pdb = NULL;
 }

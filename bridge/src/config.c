@@ -107,6 +107,13 @@ static const struct opt opts[] = {
     {"cwmp", "cr_max_inflight", OPT_LONG, O(cwmp_cr_max_inflight), "256", 1,
      100000, NULL, false, "Connection Requests in flight at once."},
 
+    {"cwmp", "cr_username", OPT_STR, O(cwmp_cr_username), "", 0, 0, NULL,
+     false,
+     "Connection Request username the devices were provisioned with "
+     "(shared default; per-device values live in the store)."},
+    {"cwmp", "cr_password", OPT_STR, O(cwmp_cr_password), "", 0, 0, NULL,
+     true, "Connection Request password (shared default)."},
+
     {"store", "path", OPT_STR, O(store_path), "", 0, 0, NULL, false,
      "LMDB environment directory (empty: <data_dir>/db)."},
     {"store", "map_size_mb", OPT_LONG, O(store_map_size_mb), "256", 1,

@@ -41,6 +41,8 @@ struct bridge_config {
     long cwmp_cr_retries;
     long cwmp_cr_min_interval;
     long cwmp_cr_max_inflight;
+    char *cwmp_cr_username;
+    char *cwmp_cr_password;
     /* [store] */
     char *store_path;
     long store_map_size_mb;
