@@ -326,6 +326,8 @@ struct cwmp_server_config {
     unsigned cr_retries;       /* extra attempts; default 2 */
     unsigned cr_min_interval_s;/* per device rate limit; default 5 */
     unsigned cr_max_inflight;  /* default 256 */
+    unsigned cr_backoff_ms;    /* delay before the first retry, doubled
+                                  for each further one; default 1000 */
     struct cwmp_codec_limits limits;
 };
 

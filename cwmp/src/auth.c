@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later WITH openvpn-openssl-exception */
+/*
+ * DESIGN: CPE authentication, checked by libmicrohttpd (no digest code of
+ * our own).  A connection authenticates once, on the first request that
+ * carries valid credentials; server.c remembers it in the connection.
+ *
+ *   CWMP_AUTH_BASIC   Basic only.
+ *   CWMP_AUTH_DIGEST  Digest only (cfg.digest_algo: MD5 or SHA-256; MHD puts
+ *                     one algorithm per challenge).
+ *   CWMP_AUTH_ANY     Basic sent up front is accepted (some CPEs never
+ *                     answer a 401); anything else is challenged with Digest.
+ *
+ * A missing Authorization header or a stale nonce is a challenge, not a
+ * failure; wrong credentials count in stats.auth_failures and are logged
+ * with the (escaped, capped) user name only, never a secret.
+ *
+ * TLS client certificates: MHD's HTTPS_MEM_TRUST only *asks* for one, so
+ * the first request of each TLS connection is checked here with
+ * gnutls_certificate_verify_peers2 against that trust list.
+ */
+#include "cwmp_int.h"
+
+#include <gnutls/gnutls.h>
+#include <microhttpd.h>
+#include <string.h>
+#include <strings.h>
+
+#define NONCE_TIMEOUT_S 300
+
+static bool ct_equal(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), i;
+    unsigned char d = (unsigned char)(la != lb);
+
+    for (i = 0; i < la; i++)
+        d |= (unsigned char)a[i] ^ (unsigned char)(i < lb ? b[i] : 0);
+    return d == 0;
+}
+
+static int lookup_pw(struct cwmp_server *s, const char *user, char *pw,
+                     size_t pwsz)
+{
+    if (s->cb.get_credentials)
+        return s->cb.get_credentials(s->cb.user, user, pw, pwsz);
+    if (s->cfg.username && s->cfg.password &&
+        strcmp(user, s->cfg.username) == 0 &&
+        strlen(s->cfg.password) < pwsz) {
+        strcpy(pw, s->cfg.password);
+        return UB_OK;
+    }
+    return UB_ENOTFOUND;
+}
+
+static enum MHD_DigestAuthAlgorithm algo_of(const struct cwmp_server *s)
+{
+    return s->cfg.digest_algo == CWMP_DIGEST_SHA256 ? MHD_DIGEST_ALG_SHA256
+                                                     : MHD_DIGEST_ALG_MD5;
+}
+
+static enum cwmp__auth_res challenge(struct cwmp_server *s,
+                                     struct MHD_Connection *mc, bool digest,
+                                     bool stale)
+{
+    struct MHD_Response *r;
+    enum MHD_Result ok;
+
+    r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return CWMP__AUTH_ERROR;
+    if (digest)
+        ok = MHD_queue_auth_fail_response2(mc, s->cfg.realm, s->opaque, r,
+                                           stale ? MHD_YES : MHD_NO,
+                                           algo_of(s));
+    else
+        ok = MHD_queue_basic_auth_fail_response(mc, s->cfg.realm, r);
+    MHD_destroy_response(r);
+    return ok == MHD_YES ? CWMP__AUTH_QUEUED : CWMP__AUTH_ERROR;
+}
+
+static void log_failure(struct cwmp_server *s, struct MHD_Connection *mc,
+                        const char *scheme, const char *user)
+{
+    char u[64];
+
+    s->stats.auth_failures++;
+    UB_LOGN(CWMP__LOG, "%s authentication failed for user \"%s\"", scheme,
+            ub_log_repr(u, sizeof(u), user ? user : "",
+                        user ? strlen(user) : 0, 40));
+    (void)mc;
+}
+
+static enum cwmp__auth_res check_basic(struct cwmp_server *s,
+                                       struct MHD_Connection *mc, char *user,
+                                       size_t usersz, bool digest_on_fail)
+{
+    char *u, *p = NULL;
+    char pw[CWMP__PW_MAX];
+    bool ok = false;
+
+    u = MHD_basic_auth_get_username_password(mc, &p);
+    if (!u) {
+        if (p)
+            MHD_free(p);
+        return challenge(s, mc, digest_on_fail, false);
+    }
+    if (p && strlen(u) < usersz &&
+        lookup_pw(s, u, pw, sizeof(pw)) == UB_OK) {
+        ok = ct_equal(p, pw);
+        explicit_bzero(pw, sizeof(pw));
+    }
+    if (ok)
+        strcpy(user, u);
+    else
+        log_failure(s, mc, "Basic", u);
+    if (p) {
+        explicit_bzero(p, strlen(p));
+        MHD_free(p);
+    }
+    MHD_free(u);
+    return ok ? CWMP__AUTH_OK : challenge(s, mc, digest_on_fail, false);
+}
+
+static enum cwmp__auth_res check_digest(struct cwmp_server *s,
+                                        struct MHD_Connection *mc,
+                                        const char *hdr, char *user,
+                                        size_t usersz)
+{
+    char *u;
+    char pw[CWMP__PW_MAX];
+    int r = MHD_NO;
+
+    u = MHD_digest_auth_get_username(mc);
+    if (!u) {
+        if (hdr) /* something was sent, and it was not usable Digest */
+            log_failure(s, mc, "Digest", NULL);
+        return challenge(s, mc, true, false);
+    }
+    if (strlen(u) < usersz && lookup_pw(s, u, pw, sizeof(pw)) == UB_OK) {
+        r = MHD_digest_auth_check2(mc, s->cfg.realm, u, pw, NONCE_TIMEOUT_S,
+                                   algo_of(s));
+        explicit_bzero(pw, sizeof(pw));
+    }
+    if (r == MHD_YES) {
+        strcpy(user, u);
+        MHD_free(u);
+        return CWMP__AUTH_OK;
+    }
+    if (r == MHD_INVALID_NONCE) {
+        MHD_free(u);
+        return challenge(s, mc, true, true);
+    }
+    log_failure(s, mc, "Digest", u);
+    MHD_free(u);
+    return challenge(s, mc, true, false);
+}
+
+enum cwmp__auth_res cwmp__auth_check(struct cwmp_server *s,
+                                     struct MHD_Connection *mc, char *user,
+                                     size_t usersz)
+{
+    const char *hdr = MHD_lookup_connection_value(
+        mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    bool basic = hdr && strncasecmp(hdr, "Basic ", 6) == 0;
+
+    user[0] = '\0';
+    switch (s->cfg.auth) {
+    case CWMP_AUTH_NONE:
+        return CWMP__AUTH_OK;
+    case CWMP_AUTH_BASIC:
+        return check_basic(s, mc, user, usersz, false);
+    case CWMP_AUTH_ANY:
+        if (basic)
+            return check_basic(s, mc, user, usersz, true);
+        return check_digest(s, mc, hdr, user, usersz);
+    case CWMP_AUTH_DIGEST:
+    default:
+        return check_digest(s, mc, basic ? NULL : hdr, user, usersz);
+    }
+}
+
+bool cwmp__auth_tls_client(struct cwmp_server *s, struct MHD_Connection *mc)
+{
+    const union MHD_ConnectionInfo *ci;
+    unsigned status = 0;
+    int r;
+
+    (void)s;
+    ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (!ci || !ci->tls_session)
+        return false;
+    r = gnutls_certificate_verify_peers2((gnutls_session_t)ci->tls_session,
+                                         &status);
+    if (r < 0 || status != 0) {
+        UB_LOGN(CWMP__LOG, "TLS client certificate refused: %s",
+                r < 0 ? gnutls_strerror(r) : "not trusted");
+        return false;
+    }
+    return true;
+}
