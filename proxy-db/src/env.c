@@ -21,8 +21,8 @@
  * flush time: before commit, before reading the registry through the
  * batch, or when another device is touched.
  *
- * Map growth: before a batch, if less than map_grow_step is free, the map
- * is grown by one step (up to map_max).  mdb_env_set_mapsize needs no open
+ * Map growth: before a batch, if less than half a map_grow_step is free,
+ * the map is grown by one step (up to map_max).  mdb_env_set_mapsize needs no open
  * transaction in this process, so growth is skipped while read transactions
  * are open.  MDB_MAP_FULL inside a batch poisons it (UB_EFULL); commit then
  * aborts, grows the map if it can and returns UB_EFULL so that the caller
@@ -386,7 +386,7 @@ int pdb_batch_begin(struct pdb_env *env, struct pdb_batch **out)
         return UB_EINVAL;
     if (env->cfg.read_only || env->batch_open)
         return UB_ESTATE;
-    maybe_grow(env, env->cfg.map_grow_step);
+    maybe_grow(env, env->cfg.map_grow_step / 2);
     b = ub_calloc(1, sizeof(*b));
     if (!b)
         return UB_ENOMEM;
@@ -411,10 +411,17 @@ static void batch_free(struct pdb_batch *b)
 
 void pdb_batch_abort(struct pdb_batch *b)
 {
+    struct pdb_env *e;
+    bool full;
+
     if (!b)
         return;
+    e = b->r.env;
+    full = b->err == UB_EFULL;
     mdb_txn_abort(b->r.txn);
     batch_free(b);
+    if (full)
+        maybe_grow(e, (size_t)-1);
 }
 
 int pdb_batch_commit(struct pdb_batch *b)

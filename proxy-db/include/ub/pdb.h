@@ -47,9 +47,10 @@
  *  - Avoid long-lived read transactions (they pin old pages and make the file
  *    grow); never hold one across loop callbacks.
  *  - A full map is UB_EFULL.  Before each batch the map is grown by
- *    map_grow_step (up to map_max) when less than that is free; when a single
- *    batch still fills it, the batch is aborted, the map is grown if possible
- *    and UB_EFULL returned: the caller may retry the message once.
+ *    map_grow_step (up to map_max) when less than half a step is free; when
+ *    a single batch still fills it, the batch is poisoned, and its commit or
+ *    abort grows the map by one step if map_max allows: the caller may retry
+ *    the message (a batch larger than one step may need several retries).
  *  - Growing the map needs no open read transaction in this process.
  *  - Not thread safe: one thread (the loop) owns an environment.  Other
  *    processes may open the same store read-only (pdb_config.read_only).
