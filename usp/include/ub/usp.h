@@ -1,0 +1,876 @@
+/*
+ * uspbridge USP module: Record/Msg codec, path engine, endpoint IDs, MTPs.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later WITH openvpn-openssl-exception
+ *
+ * This is the only public header of the usp/ module (CMake target ub_usp).
+ * It uses neutral types only: no protobuf-c, libwebsockets or libmosquitto
+ * type ever appears here.  The wire schemas are usp/proto/usp-record.proto
+ * and usp/proto/usp-msg.proto (TR-369 USP 1.0 - 1.4 wire compatible).
+ *
+ * Sections:
+ *   1. USP error codes (7000-7999) and their texts
+ *   2. Record layer: decode + validate, encode, Error replies for bad records
+ *   3. Msg layer: a neutral struct usp_msg for every message type, decode,
+ *      encode, builder helpers, a protobuf-text-format printer
+ *   4. Path engine: parse USP path names, resolve them over a struct ub_tree
+ *   5. Endpoint IDs: build os::/ops:: IDs, validate any endpoint ID
+ *   6. MTPs (owned by the MTP part of the module)
+ *
+ * Conventions: functions return UB_OK or an enum ub_err (base.h); outputs
+ * come last and are left untouched on failure.  Wire codes (enum
+ * usp_err_code) are data carried in messages, never return values.
+ *
+ * Caveats:
+ *  - SessionContext records (E2E sessions, segmentation, TLS payloads) are
+ *    not supported: usp_record_decode() reports them as UB_ENOTSUP with USP
+ *    error 7106 in the diagnostics, so the caller can answer clearly.
+ *  - Decoded records and messages never reference the caller's input buffer:
+ *    the input may be freed right after the decode call.
+ *  - Nothing here is thread safe; one loop thread owns every object.
+ */
+#ifndef UB_USP_H
+#define UB_USP_H
+
+#include <ub/base.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ================================================================== */
+/* 1. USP error codes                                                  */
+/* ================================================================== */
+
+/* TR-369 error codes.  7000-7031: message and parameter errors;
+ * 7100-7106: Record errors; 7800-7999: vendor specific. */
+enum usp_err_code {
+    USP_ERR_OK = 0,
+    USP_ERR_MESSAGE_FAILED = 7000,
+    USP_ERR_MESSAGE_NOT_SUPPORTED = 7001,
+    USP_ERR_REQUEST_DENIED = 7002,
+    USP_ERR_INTERNAL_ERROR = 7003,
+    USP_ERR_INVALID_ARGUMENTS = 7004,
+    USP_ERR_RESOURCES_EXCEEDED = 7005,
+    USP_ERR_PERMISSION_DENIED = 7006,
+    USP_ERR_INVALID_CONFIGURATION = 7007,
+    USP_ERR_INVALID_PATH_SYNTAX = 7008,
+    USP_ERR_PARAM_ACTION_FAILED = 7009,
+    USP_ERR_UNSUPPORTED_PARAM = 7010,
+    USP_ERR_INVALID_TYPE = 7011,
+    USP_ERR_INVALID_VALUE = 7012,
+    USP_ERR_PARAM_READ_ONLY = 7013,
+    USP_ERR_VALUE_CONFLICT = 7014,
+    USP_ERR_OPERATION_ERROR = 7015,
+    USP_ERR_OBJECT_DOES_NOT_EXIST = 7016,
+    USP_ERR_OBJECT_NOT_CREATED = 7017,
+    USP_ERR_NOT_A_TABLE = 7018,
+    USP_ERR_OBJECT_NOT_CREATABLE = 7019,
+    USP_ERR_OBJECT_NOT_UPDATED = 7020,
+    USP_ERR_REQUIRED_PARAM_FAILED = 7021,
+    USP_ERR_COMMAND_FAILURE = 7022,
+    USP_ERR_COMMAND_CANCELED = 7023,
+    USP_ERR_DELETE_FAILURE = 7024,
+    USP_ERR_DUPLICATE_KEY = 7025,
+    USP_ERR_INVALID_PATH = 7026,
+    USP_ERR_INVALID_COMMAND_ARGS = 7027,
+    USP_ERR_REGISTER_FAILURE = 7028,
+    USP_ERR_ALREADY_IN_USE = 7029,
+    USP_ERR_DEREGISTER_FAILURE = 7030,
+    USP_ERR_PATH_ALREADY_REGISTERED = 7031,
+    /* Record errors */
+    USP_ERR_RECORD_NOT_PARSED = 7100,
+    USP_ERR_SECURE_SESSION_REQUIRED = 7101,
+    USP_ERR_SECURE_SESSION_NOT_SUPPORTED = 7102,
+    USP_ERR_SAR_NOT_SUPPORTED = 7103,
+    USP_ERR_INVALID_RECORD_VALUE = 7104,
+    USP_ERR_SESSION_CONTEXT_TERMINATED = 7105,
+    USP_ERR_SESSION_CONTEXT_NOT_ALLOWED = 7106,
+    /* Vendor range */
+    USP_ERR_VENDOR_FIRST = 7800,
+    USP_ERR_VENDOR_LAST = 7999,
+};
+
+/* Short English name of a USP error code ("Invalid path syntax").  Codes
+ * without a defined meaning give "Vendor defined error" (7800-7999) or
+ * "Unknown error".  Never NULL, static storage. */
+const char *usp_err_text(uint32_t code);
+
+/* ================================================================== */
+/* 2. Record layer                                                     */
+/* ================================================================== */
+
+#define USP_RECORD_MAX_DEFAULT (256u * 1024u) /* bytes, per record */
+#define USP_ID_MAX 255 /* longest to_id/from_id accepted in a record */
+/* The USP version uspbridge writes into the Records it sends. */
+#define USP_VERSION_DEFAULT "1.3"
+/* The versions accepted in received records, and announced in
+ * GetSupportedProtocolResp / OnBoardRequest. */
+#define USP_VERSIONS_SUPPORTED "1.0,1.1,1.2,1.3,1.4"
+
+enum usp_record_kind {
+    USP_REC_NONE = 0,
+    USP_REC_NO_SESSION,    /* carries one whole USP Msg in payload */
+    USP_REC_SESSION,       /* E2E session context: decoded as UB_ENOTSUP */
+    USP_REC_WS_CONNECT,    /* WebSocketConnectRecord (no fields) */
+    USP_REC_MQTT_CONNECT,  /* MQTTConnectRecord */
+    USP_REC_STOMP_CONNECT, /* STOMPConnectRecord */
+    USP_REC_DISCONNECT,    /* DisconnectRecord */
+    USP_REC_UDS_CONNECT,   /* UDSConnectRecord (no fields) */
+};
+
+enum usp_mqtt_version {
+    USP_MQTT_V3_1_1 = 0, /* wire values of MQTTConnectRecord.MQTTVersion */
+    USP_MQTT_V5 = 1,
+};
+
+/* A USP Record in neutral form.
+ *
+ * From usp_record_decode(): returned owned, free with usp_record_free();
+ * every pointer inside (strings, payload) is owned by the record and valid
+ * until usp_record_free().  Strings are never NULL ("" when absent).
+ *
+ * For usp_record_encode(): filled in by the caller (e.g. on the stack, with
+ * priv_ = NULL); every pointer is borrowed for the duration of the call.
+ * NULL strings encode as "". */
+struct usp_record {
+    const char *version; /* "1.3" */
+    const char *to_id;
+    const char *from_id;
+    enum usp_record_kind kind;
+    /* USP_REC_NO_SESSION: the encoded USP Msg */
+    const uint8_t *payload;
+    size_t payload_len;
+    /* USP_REC_MQTT_CONNECT */
+    enum usp_mqtt_version mqtt_version;
+    const char *mqtt_topic; /* subscribed_topic */
+    /* USP_REC_STOMP_CONNECT (version is always 0 = STOMP 1.2) */
+    const char *stomp_destination; /* subscribed_destination */
+    /* USP_REC_DISCONNECT */
+    uint32_t disconnect_code; /* reason_code, usually a 71xx code */
+    const char *disconnect_reason;
+    void *priv_; /* decoder internals; NULL in caller-built records */
+};
+
+/* What was wrong with a record that failed usp_record_decode().  Filled on
+ * every failure (and zeroed on success).  The strings are copies, so the
+ * caller may keep the struct after the input buffer is gone. */
+struct usp_record_diag {
+    uint32_t usp_err;   /* 7100, 7102, 7104, 7106 ... (0 on success) */
+    char msg[160];      /* human readable, safe to log (no peer bytes) */
+    bool ids_valid;     /* from_id/to_id below were readable and sane */
+    char from_id[USP_ID_MAX + 1];
+    char to_id[USP_ID_MAX + 1];
+    bool payload_known;      /* the payload could be parsed as a Msg */
+    bool payload_is_request; /* ... and it holds a Request */
+    char msg_id[128];   /* msg_id of that payload, "" if unknown */
+};
+
+/* Limits for decoding; pass NULL for the defaults. */
+struct usp_record_limits {
+    size_t max_record; /* 0 = USP_RECORD_MAX_DEFAULT */
+};
+
+/* Decodes and validates one USP Record.
+ *   buf, len: borrowed (not referenced after the call).
+ *   lim:      borrowed, NULL = defaults.
+ *   out:      on success, a record returned owned (usp_record_free).
+ *   diag:     may be NULL; filled with details on failure.
+ * Validation: len <= max_record; protobuf parses; version "1.0".."1.4"
+ * (any other version is refused, 7104, with the version in diag->msg);
+ * to_id and from_id non-empty, at most USP_ID_MAX bytes of printable ASCII
+ * without spaces; a record_type is set; payload_security is PLAINTEXT;
+ * a no_session_context record carries a non-empty payload.
+ * The payload itself is not decoded (see usp_msg_decode).
+ * Returns UB_OK; UB_ETOOBIG (oversized, 7100); UB_EPROTO (garbage or a
+ * missing/invalid field, 7100 or 7104); UB_EVERSION (unsupported version,
+ * 7104); UB_ENOTSUP (session context 7106, TLS payload security 7102);
+ * UB_ENOMEM; UB_EINVAL (NULL arguments). */
+int usp_record_decode(const void *buf, size_t len,
+                      const struct usp_record_limits *lim,
+                      struct usp_record **out, struct usp_record_diag *diag)
+    UB_WARN_UNUSED;
+
+void usp_record_free(struct usp_record *rec);
+
+/* Encodes a record of any kind except USP_REC_SESSION (UB_ENOTSUP) and
+ * USP_REC_NONE (UB_EINVAL).  rec is borrowed.  version NULL means
+ * USP_VERSION_DEFAULT.  max: largest encoding allowed (0 = default),
+ * UB_ETOOBIG beyond.  *out is returned owned (ub_free), *out_len its size. */
+int usp_record_encode(const struct usp_record *rec, size_t max,
+                      uint8_t **out, size_t *out_len) UB_WARN_UNUSED;
+
+/* Shorthand: a no_session_context record around an encoded Msg.  All
+ * pointers borrowed; output as usp_record_encode(). */
+int usp_record_wrap(const char *to_id, const char *from_id,
+                    const uint8_t *msg, size_t msg_len, uint8_t **out,
+                    size_t *out_len) UB_WARN_UNUSED;
+
+/* Builds the reply R-MTP.5 asks for when a received record is erroneous: a
+ * no_session_context Record from own_id to diag->from_id holding an Error
+ * Msg (err_code = diag->usp_err, err_msg = diag->msg, msg_id = diag->msg_id
+ * or "record-error" when unknown).
+ *   diag, own_id: borrowed.  *out returned owned (ub_free).
+ * Returns UB_ENOTFOUND when no reply may be sent: the sender's ID is not
+ * known or not sane, the record was not addressed to own_id, or the record
+ * is known to carry a Response or an Error (the spec says: ignore it).
+ * UB_EINVAL if diag reports no error. */
+int usp_record_error_build(const struct usp_record_diag *diag,
+                           const char *own_id, uint8_t **out,
+                           size_t *out_len) UB_WARN_UNUSED;
+
+/* ================================================================== */
+/* 3. Msg layer                                                        */
+/* ================================================================== */
+
+/* Values are the wire values of Header.MsgType. */
+enum usp_msg_type {
+    USP_MSG_ERROR = 0,
+    USP_MSG_GET = 1,
+    USP_MSG_GET_RESP = 2,
+    USP_MSG_NOTIFY = 3,
+    USP_MSG_SET = 4,
+    USP_MSG_SET_RESP = 5,
+    USP_MSG_OPERATE = 6,
+    USP_MSG_OPERATE_RESP = 7,
+    USP_MSG_ADD = 8,
+    USP_MSG_ADD_RESP = 9,
+    USP_MSG_DELETE = 10,
+    USP_MSG_DELETE_RESP = 11,
+    USP_MSG_GET_SUPPORTED_DM = 12,
+    USP_MSG_GET_SUPPORTED_DM_RESP = 13,
+    USP_MSG_GET_INSTANCES = 14,
+    USP_MSG_GET_INSTANCES_RESP = 15,
+    USP_MSG_NOTIFY_RESP = 16,
+    USP_MSG_GET_SUPPORTED_PROTO = 17,
+    USP_MSG_GET_SUPPORTED_PROTO_RESP = 18,
+    USP_MSG_REGISTER = 19,
+    USP_MSG_REGISTER_RESP = 20,
+    USP_MSG_DEREGISTER = 21,
+    USP_MSG_DEREGISTER_RESP = 22,
+    USP_MSG_TYPE_MAX_
+};
+
+/* "GET", "GET_RESP", ... (the wire enum names); "?" if out of range. */
+const char *usp_msg_type_name(enum usp_msg_type t);
+/* True for the request types (Get, Set, ..., Notify, Register...). */
+bool usp_msg_type_is_request(enum usp_msg_type t);
+/* The response type that answers request t (GET -> GET_RESP), or
+ * USP_MSG_ERROR when t is not a request. */
+enum usp_msg_type usp_msg_type_response(enum usp_msg_type t);
+
+/* A map<string,string> entry. */
+struct usp_kv {
+    const char *key;
+    const char *value;
+};
+
+/* Result of one parameter in Error.param_errs, Set/Add ParameterError and
+ * Delete UnaffectedPathError (path = param_path / param / unaffected_path). */
+struct usp_param_err {
+    const char *path;
+    uint32_t err_code;
+    const char *err_msg;
+};
+
+/* ---- Error ---- */
+struct usp_error {
+    uint32_t err_code;
+    const char *err_msg;
+    struct usp_param_err *param_errs;
+    size_t n_param_errs;
+};
+
+/* ---- Get / GetResp ---- */
+struct usp_get {
+    const char **paths; /* param_paths */
+    size_t n_paths;
+    uint32_t max_depth; /* 0 = unlimited */
+};
+
+struct usp_resolved_path {
+    const char *path;      /* resolved_path (an object path, ends in '.') */
+    struct usp_kv *params; /* result_params: relative name -> value */
+    size_t n_params;
+};
+
+struct usp_get_result {
+    const char *requested_path;
+    uint32_t err_code; /* 0 = success */
+    const char *err_msg;
+    struct usp_resolved_path *resolved;
+    size_t n_resolved;
+};
+
+struct usp_get_resp {
+    struct usp_get_result *results;
+    size_t n_results;
+};
+
+/* ---- Set / Add requests ---- */
+struct usp_param_setting {
+    const char *param; /* relative to obj_path */
+    const char *value;
+    bool required;
+};
+
+struct usp_obj_settings {
+    const char *obj_path;
+    struct usp_param_setting *params;
+    size_t n_params;
+};
+
+struct usp_set {
+    bool allow_partial;
+    struct usp_obj_settings *objs; /* update_objs */
+    size_t n_objs;
+};
+
+struct usp_add {
+    bool allow_partial;
+    struct usp_obj_settings *objs; /* create_objs */
+    size_t n_objs;
+};
+
+/* ---- SetResp ---- */
+/* One instance in an OperationSuccess (updated_inst_results) or in an
+ * OperationFailure (updated_inst_failures: updated_params unused). */
+struct usp_updated_inst {
+    const char *affected_path;
+    struct usp_param_err *param_errs; /* path = param */
+    size_t n_param_errs;
+    struct usp_kv *updated_params;
+    size_t n_updated_params;
+};
+
+struct usp_set_result {
+    const char *requested_path;
+    bool success;      /* oper_success, else oper_failure */
+    uint32_t err_code; /* failure only */
+    const char *err_msg;
+    struct usp_updated_inst *insts;
+    size_t n_insts;
+};
+
+struct usp_set_resp {
+    struct usp_set_result *results;
+    size_t n_results;
+};
+
+/* ---- AddResp ---- */
+struct usp_add_result {
+    const char *requested_path;
+    bool success;
+    uint32_t err_code; /* failure only */
+    const char *err_msg;
+    const char *instantiated_path; /* success only */
+    struct usp_param_err *param_errs; /* path = param */
+    size_t n_param_errs;
+    struct usp_kv *unique_keys;
+    size_t n_unique_keys;
+};
+
+struct usp_add_resp {
+    struct usp_add_result *results;
+    size_t n_results;
+};
+
+/* ---- Delete / DeleteResp ---- */
+struct usp_delete {
+    bool allow_partial;
+    const char **paths; /* obj_paths */
+    size_t n_paths;
+};
+
+struct usp_delete_result {
+    const char *requested_path;
+    bool success;
+    uint32_t err_code; /* failure only */
+    const char *err_msg;
+    const char **affected; /* affected_paths */
+    size_t n_affected;
+    struct usp_param_err *unaffected; /* path = unaffected_path */
+    size_t n_unaffected;
+};
+
+struct usp_delete_resp {
+    struct usp_delete_result *results;
+    size_t n_results;
+};
+
+/* ---- Operate / OperateResp ---- */
+struct usp_operate {
+    const char *command;
+    const char *command_key;
+    bool send_resp;
+    struct usp_kv *input_args;
+    size_t n_input_args;
+};
+
+/* Which member of an operation_resp oneof is set. */
+enum usp_oper_outcome {
+    USP_OPER_NONE = 0,
+    USP_OPER_REQ_OBJ_PATH, /* OperateResp only: async Request.{i}. */
+    USP_OPER_OUTPUT_ARGS,
+    USP_OPER_FAILURE,
+};
+
+struct usp_oper_result {
+    const char *executed_command;
+    enum usp_oper_outcome outcome;
+    const char *req_obj_path; /* USP_OPER_REQ_OBJ_PATH */
+    struct usp_kv *output_args; /* USP_OPER_OUTPUT_ARGS */
+    size_t n_output_args;
+    uint32_t err_code; /* USP_OPER_FAILURE */
+    const char *err_msg;
+};
+
+struct usp_operate_resp {
+    struct usp_oper_result *results;
+    size_t n_results;
+};
+
+/* ---- Notify / NotifyResp ---- */
+enum usp_notif_kind {
+    USP_NOTIF_NONE = 0,
+    USP_NOTIF_EVENT,
+    USP_NOTIF_VALUE_CHANGE,
+    USP_NOTIF_OBJ_CREATION,
+    USP_NOTIF_OBJ_DELETION,
+    USP_NOTIF_OPER_COMPLETE,
+    USP_NOTIF_ON_BOARD_REQ,
+};
+
+struct usp_notify {
+    const char *subscription_id;
+    bool send_resp;
+    enum usp_notif_kind kind;
+    union {
+        struct {
+            const char *obj_path;
+            const char *event_name;
+            struct usp_kv *params;
+            size_t n_params;
+        } event;
+        struct {
+            const char *param_path;
+            const char *param_value;
+        } value_change;
+        struct {
+            const char *obj_path;
+            struct usp_kv *unique_keys;
+            size_t n_unique_keys;
+        } obj_creation;
+        struct {
+            const char *obj_path;
+        } obj_deletion;
+        struct {
+            const char *obj_path;
+            const char *command_name;
+            const char *command_key;
+            enum usp_oper_outcome outcome; /* NONE, OUTPUT_ARGS, FAILURE */
+            struct usp_kv *output_args;
+            size_t n_output_args;
+            uint32_t err_code;
+            const char *err_msg;
+        } oper_complete;
+        struct {
+            const char *oui;
+            const char *product_class;
+            const char *serial_number;
+            const char *agent_supported_protocol_versions;
+        } on_board_req;
+    };
+};
+
+struct usp_notify_resp {
+    const char *subscription_id;
+};
+
+/* ---- GetSupportedDM / Resp ---- */
+struct usp_get_supported_dm {
+    const char **obj_paths;
+    size_t n_obj_paths;
+    bool first_level_only;
+    bool return_commands;
+    bool return_events;
+    bool return_params;
+    bool return_unique_key_sets;
+};
+
+/* Wire values of the GetSupportedDMResp enums. */
+enum usp_param_access { USP_PARAM_READ_ONLY = 0, USP_PARAM_READ_WRITE = 1,
+                        USP_PARAM_WRITE_ONLY = 2 };
+enum usp_obj_access { USP_OBJ_READ_ONLY = 0, USP_OBJ_ADD_DELETE = 1,
+                      USP_OBJ_ADD_ONLY = 2, USP_OBJ_DELETE_ONLY = 3 };
+enum usp_param_vtype {
+    USP_VT_UNKNOWN = 0, USP_VT_BASE_64 = 1, USP_VT_BOOLEAN = 2,
+    USP_VT_DATE_TIME = 3, USP_VT_DECIMAL = 4, USP_VT_HEX_BINARY = 5,
+    USP_VT_INT = 6, USP_VT_LONG = 7, USP_VT_STRING = 8,
+    USP_VT_UNSIGNED_INT = 9, USP_VT_UNSIGNED_LONG = 10,
+};
+enum usp_value_change { USP_VC_UNKNOWN = 0, USP_VC_ALLOWED = 1,
+                        USP_VC_WILL_IGNORE = 2 };
+enum usp_cmd_type { USP_CMD_UNKNOWN = 0, USP_CMD_SYNC = 1, USP_CMD_ASYNC = 2 };
+
+/* enum ub_type <-> ParamValueType (UB_T_NONE/OBJECT -> USP_VT_UNKNOWN). */
+enum usp_param_vtype usp_vtype_from_ub(enum ub_type t);
+enum ub_type usp_vtype_to_ub(enum usp_param_vtype v);
+
+struct usp_sdm_param {
+    const char *name;
+    enum usp_param_access access;
+    enum usp_param_vtype value_type;
+    enum usp_value_change value_change;
+};
+
+struct usp_sdm_command {
+    const char *name; /* "Reboot()" */
+    const char **input_args;
+    size_t n_input_args;
+    const char **output_args;
+    size_t n_output_args;
+    enum usp_cmd_type command_type;
+};
+
+struct usp_sdm_event {
+    const char *name; /* "Boot!" */
+    const char **args;
+    size_t n_args;
+};
+
+struct usp_sdm_key_set {
+    const char **keys; /* key_names */
+    size_t n_keys;
+};
+
+struct usp_sdm_obj {
+    const char *path; /* supported_obj_path, with {i} */
+    enum usp_obj_access access;
+    bool is_multi_instance;
+    struct usp_sdm_command *commands;
+    size_t n_commands;
+    struct usp_sdm_event *events;
+    size_t n_events;
+    struct usp_sdm_param *params;
+    size_t n_params;
+    const char **divergent_paths;
+    size_t n_divergent_paths;
+    struct usp_sdm_key_set *key_sets; /* unique_key_sets */
+    size_t n_key_sets;
+};
+
+struct usp_sdm_result {
+    const char *req_obj_path;
+    uint32_t err_code;
+    const char *err_msg;
+    const char *data_model_inst_uri;
+    struct usp_sdm_obj *objs; /* supported_objs */
+    size_t n_objs;
+};
+
+struct usp_get_supported_dm_resp {
+    struct usp_sdm_result *results;
+    size_t n_results;
+};
+
+/* ---- GetInstances / Resp ---- */
+struct usp_get_instances {
+    const char **obj_paths;
+    size_t n_obj_paths;
+    bool first_level_only;
+};
+
+struct usp_curr_inst {
+    const char *path; /* instantiated_obj_path */
+    struct usp_kv *unique_keys;
+    size_t n_unique_keys;
+};
+
+struct usp_inst_result {
+    const char *requested_path;
+    uint32_t err_code;
+    const char *err_msg;
+    struct usp_curr_inst *insts; /* curr_insts */
+    size_t n_insts;
+};
+
+struct usp_get_instances_resp {
+    struct usp_inst_result *results;
+    size_t n_results;
+};
+
+/* ---- GetSupportedProtocol / Resp ---- */
+struct usp_get_supported_proto {
+    const char *versions; /* controller_supported_protocol_versions */
+};
+
+struct usp_get_supported_proto_resp {
+    const char *versions; /* agent_supported_protocol_versions */
+};
+
+/* ---- Register / Deregister (USP 1.3) ---- */
+struct usp_register {
+    bool allow_partial;
+    const char **paths; /* reg_paths[].path */
+    size_t n_paths;
+};
+
+struct usp_register_result {
+    const char *requested_path;
+    bool success;
+    uint32_t err_code; /* failure only */
+    const char *err_msg;
+    const char *registered_path; /* success only */
+};
+
+struct usp_register_resp {
+    struct usp_register_result *results;
+    size_t n_results;
+};
+
+struct usp_deregister {
+    const char **paths;
+    size_t n_paths;
+};
+
+struct usp_deregister_result {
+    const char *requested_path;
+    bool success;
+    uint32_t err_code;
+    const char *err_msg;
+    const char **deregistered; /* deregistered_path (repeated) */
+    size_t n_deregistered;
+};
+
+struct usp_deregister_resp {
+    struct usp_deregister_result *results;
+    size_t n_results;
+};
+
+/* One USP Msg.  'type' selects the union member (named after the type).
+ *
+ * Decoded messages (usp_msg_decode) are returned owned: every pointer inside
+ * lives until usp_msg_free(); do not modify them.  Strings are never NULL.
+ *
+ * Messages to encode may be built two ways:
+ *  - on the stack / in caller memory (priv_ = NULL), all pointers borrowed
+ *    for the duration of usp_msg_encode(); NULL strings encode as "";
+ *  - with usp_msg_new() + usp_msg_alloc()/usp_msg_strdup(), whose memory
+ *    is released by usp_msg_free() (convenient for large responses). */
+struct usp_msg {
+    const char *msg_id;
+    enum usp_msg_type type;
+    union {
+        struct usp_error error;
+        struct usp_get get;
+        struct usp_get_resp get_resp;
+        struct usp_set set;
+        struct usp_set_resp set_resp;
+        struct usp_add add;
+        struct usp_add_resp add_resp;
+        struct usp_delete del;
+        struct usp_delete_resp delete_resp;
+        struct usp_operate operate;
+        struct usp_operate_resp operate_resp;
+        struct usp_notify notify;
+        struct usp_notify_resp notify_resp;
+        struct usp_get_supported_dm gsdm;
+        struct usp_get_supported_dm_resp gsdm_resp;
+        struct usp_get_instances get_instances;
+        struct usp_get_instances_resp get_instances_resp;
+        struct usp_get_supported_proto gsp;
+        struct usp_get_supported_proto_resp gsp_resp;
+        struct usp_register reg;
+        struct usp_register_resp reg_resp;
+        struct usp_deregister dereg;
+        struct usp_deregister_resp dereg_resp;
+    };
+    /* Header.msg_type as received; differs from 'type' only for sloppy
+     * peers (the body wins, R-MSG.10).  Ignored when encoding. */
+    enum usp_msg_type header_type;
+    void *priv_; /* arena + decoder internals */
+};
+
+/* Decodes a USP Msg (the payload of a no_session_context record).
+ *   buf, len: borrowed, not referenced after the call.
+ *   out:      returned owned (usp_msg_free).
+ * Checks: the protobuf parses; header and body are present; the body holds
+ * exactly one request/response/error with its inner message set; msg_id is
+ * non-empty.  Returns UB_OK, UB_EPROTO (caller answers 7000/7100-style per
+ * its policy; usp_msg_decode_err() says which code), UB_ENOMEM, UB_EINVAL. */
+int usp_msg_decode(const void *buf, size_t len, struct usp_msg **out)
+    UB_WARN_UNUSED;
+
+/* Encodes m (borrowed).  max: largest encoding allowed (0 = default
+ * USP_RECORD_MAX_DEFAULT), UB_ETOOBIG beyond.  *out returned owned (ub_free).
+ * The header msg_type is written from m->type.  UB_EINVAL for an unknown
+ * type, a notify/oper outcome out of range, or counts with NULL arrays. */
+int usp_msg_encode(const struct usp_msg *m, size_t max, uint8_t **out,
+                   size_t *out_len) UB_WARN_UNUSED;
+
+/* Builder: a zeroed message with type and a copy of msg_id, returned owned.
+ * Arrays and strings for it come from usp_msg_alloc / usp_msg_strdup and
+ * are freed with it. */
+int usp_msg_new(enum usp_msg_type type, const char *msg_id,
+                struct usp_msg **out) UB_WARN_UNUSED;
+/* Zeroed memory owned by m (freed by usp_msg_free).  NULL on ENOMEM or if m
+ * was not made by usp_msg_new/usp_msg_decode.  n == 0 returns a valid
+ * non-NULL pointer. */
+void *usp_msg_alloc(struct usp_msg *m, size_t n);
+/* Copy of s (borrowed; NULL gives "") owned by m.  NULL on ENOMEM. */
+const char *usp_msg_strdup(struct usp_msg *m, const char *s);
+/* Frees a message from usp_msg_decode or usp_msg_new.  NULL is a no-op.
+ * Never call it on a caller-built (priv_ == NULL) message. */
+void usp_msg_free(struct usp_msg *m);
+
+/* Convenience: encodes an Error message (msg_id and err_msg borrowed).
+ * Output as usp_msg_encode. */
+int usp_msg_encode_error(const char *msg_id, uint32_t err_code,
+                         const char *err_msg, uint8_t **out, size_t *out_len)
+    UB_WARN_UNUSED;
+
+/* Appends m in protobuf text format ("header { msg_id: \"1\" ... }") to out,
+ * field names as in usp-msg.proto, maps as repeated key/value entries.
+ * Strings are escaped (C style), so peer data is safe to log; a value
+ * longer than 1024 bytes is cut with "...".  Errors: those of ub_buf_append
+ * (which frees out on failure), UB_EINVAL for a malformed m. */
+int usp_msg_print(const struct usp_msg *m, struct ub_buf *out) UB_WARN_UNUSED;
+/* The same for a record (payload shown as its length only). */
+int usp_record_print(const struct usp_record *rec, struct ub_buf *out)
+    UB_WARN_UNUSED;
+
+/* ================================================================== */
+/* 4. Path engine                                                      */
+/* ================================================================== */
+
+/* Parses and resolves USP Path Names (TR-369 "Path Names" and the
+ * Instantiated Data Model grammar) over a struct ub_tree (base.h):
+ *   Device.DeviceInfo.                 object path (partial path)
+ *   Device.IP.Interface.1.Name         parameter path, instance number
+ *   Device.IP.Interface.*.Status       wildcard
+ *   Device.IP.Interface.[Name=="eth0"&&Stats.ErrorsSent>=1].Type
+ *                                      search / unique key expression with
+ *                                      ==, !=, ~= (list contains), <, >,
+ *                                      <=, >= joined by && (whitespace
+ *                                      around operators tolerated)
+ *   Device.IP.Interface.[cpe-1].       instance alias: the instance whose
+ *                                      Alias parameter is "cpe-1"
+ *   Device.NAT.PortMapping.1.Interface+.Name      reference following
+ *   Device.WiFi.SSID.1.LowerLayers#2+.Name        list item 2, #* = all
+ *   Device.IP.Interface.1.Reset()  /  Device.Boot!   command / event
+ * Literals are "quoted" (with %22 / %25 percent escapes) or bare tokens
+ * (numbers, true/false, dateTimes).
+ *
+ * Invalid syntax is UB_EPROTO from usp_path_parse(): answer USP 7008. */
+
+struct usp_path; /* opaque, parsed path */
+
+enum usp_path_kind {
+    USP_PATH_OBJECT,  /* ends in '.' */
+    USP_PATH_PARAM,
+    USP_PATH_COMMAND, /* ends in "()" */
+    USP_PATH_EVENT,   /* ends in '!' */
+};
+
+/* Where parsing stopped and why (for err_msg texts). */
+struct usp_path_err {
+    size_t offset;
+    char msg[96];
+};
+
+#define USP_PATH_MAX_SEGS 64
+#define USP_PATH_MAX_TERMS 16 /* expression components per [...] */
+
+/* Parses text (borrowed; at most UB_PATH_MAX bytes).  *out returned owned
+ * (usp_path_free).  err may be NULL.  Returns UB_OK, UB_EPROTO (syntax;
+ * USP 7008), UB_ENOMEM, UB_EINVAL (NULL). */
+int usp_path_parse(const char *text, struct usp_path **out,
+                   struct usp_path_err *err) UB_WARN_UNUSED;
+void usp_path_free(struct usp_path *p);
+enum usp_path_kind usp_path_get_kind(const struct usp_path *p);
+/* True if the path searches (wildcard, [expression] or #*): it may match
+ * 0..n instances and "no match" is not an error for most messages. */
+bool usp_path_is_search(const struct usp_path *p);
+/* The text the path was parsed from (owned by p). */
+const char *usp_path_text(const struct usp_path *p);
+
+struct usp_resolve_opts {
+    size_t max_results;   /* 0 = 100000; beyond: UB_ETOOBIG (7005) */
+    unsigned max_ref_hops; /* nested reference following, 0 = 8 */
+};
+
+/* The result of a resolution. */
+struct usp_resolved {
+    /* Concrete paths in tree order, instance numbers only, no duplicates:
+     * objects end in '.', parameters do not, commands end in "()", events
+     * in '!'.  Command and event names are not checked against the tree
+     * (a ub_tree holds objects and parameters only). */
+    struct ub_strv paths;
+    bool is_search; /* copy of usp_path_is_search() */
+    /* Set when paths is empty because an addressed (non-search) element
+     * does not exist; clear when a search matched nothing. */
+    bool missing;
+};
+
+/* Resolves p over tree (both borrowed).  out is initialised by the call
+ * (release with usp_resolved_free, also after a failure).  opts may be NULL.
+ * An empty result is UB_OK: look at out->missing and
+ * usp_resolve_nomatch_err().  Returns UB_OK, UB_ETOOBIG (too many results),
+ * UB_ENOMEM, or an error returned by a tree callback (other than
+ * UB_ENOTFOUND, which means "absent"). */
+int usp_path_resolve(const struct usp_path *p, const struct ub_tree *tree,
+                     const struct usp_resolve_opts *opts,
+                     struct usp_resolved *out) UB_WARN_UNUSED;
+void usp_resolved_free(struct usp_resolved *r);
+
+/* The USP error a request of type 'req' reports for one of its paths that
+ * resolved to nothing (r->paths.n == 0), or 0 when an empty success is the
+ * right answer:
+ *   search path, any message            -> 0 (R-MSG.4a: empty success)
+ *   Get, GetInstances, Operate: exact   -> 7026 Invalid Path (R-GET.0)
+ *   Set: exact object missing           -> 7016 Object does not exist
+ *   Add: exact parent object missing    -> 7026 Invalid Path
+ *   Delete: exact instance missing      -> 0 (R-DEL.2a: empty success)
+ *   anything else                       -> 7026
+ * Whether the path exists in the supported data model (7026 also for a
+ * search path outside it) is the caller's knowledge, not the tree's. */
+uint32_t usp_resolve_nomatch_err(enum usp_msg_type req,
+                                 const struct usp_resolved *r);
+
+/* ================================================================== */
+/* 5. Endpoint IDs                                                     */
+/* ================================================================== */
+
+#define USP_EID_INSTANCE_MAX 50 /* R-ARC.6, after percent-encoding */
+
+/* Builds "os::<OUI>-<SerialNumber>" (product_class NULL) or
+ * "ops::<OUI>-<ProductClass>-<SerialNumber>".  Every byte of product_class
+ * and serial outside A-Za-z0-9 - . _ is percent-encoded (%XX upper case,
+ * R-ARC.5).  oui must be 6 hex digits and is upper-cased.  All strings
+ * borrowed; *out returned owned (ub_free).  Returns UB_OK, UB_EINVAL (bad
+ * OUI, empty serial or product class), UB_ETOOBIG (instance-id longer than
+ * 50 characters after encoding), UB_ENOMEM. */
+int usp_eid_build(const char *oui, const char *product_class,
+                  const char *serial, char **out) UB_WARN_UNUSED;
+
+/* Checks an endpoint ID "authority-scheme:[authority-id]:instance-id":
+ * scheme one of oui cid pen self user os ops uuid imei proto doc; the
+ * authority-id as the scheme demands (6 hex digits for oui/cid, digits for
+ * pen, empty for os/ops/uuid/imei, 0-6 unreserved characters for
+ * self/user/doc/proto, '.' excluded for proto); instance-id non-empty,
+ * unreserved characters or %HH only, at most 50 characters.
+ * Returns UB_OK, UB_EINVAL (malformed), UB_ETOOBIG (instance-id too long). */
+int usp_eid_check(const char *eid) UB_WARN_UNUSED;
+
+/* ================================================================== */
+/* 6. MTPs                                                             */
+/* ================================================================== */
+/* ---- MTPs ---- */
+/* (MQTT 5 / 3.1.1 and WebSocket Message Transfer Protocols: declarations
+ * are added here by the MTP part of the module.) */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* UB_USP_H */
