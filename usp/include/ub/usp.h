@@ -867,8 +867,237 @@ int usp_eid_check(const char *eid) UB_WARN_UNUSED;
 /* 6. MTPs                                                             */
 /* ================================================================== */
 /* ---- MTPs ---- */
-/* (MQTT 5 / 3.1.1 and WebSocket Message Transfer Protocols: declarations
- * are added here by the MTP part of the module.) */
+/*
+ * Message Transfer Protocols: move opaque USP Record bytes over MQTT
+ * (libmosquitto) and WebSocket (libwebsockets), all on the caller's libuv
+ * loop.  This layer never looks inside a record: the codec is someone
+ * else's job.  See usp/README.md "MTP" for the design and the caveats.
+ *
+ * Lifetime: usp_mtp_create() -> add brokers / agents / listeners / clients
+ * -> usp_mtp_send() ... -> usp_mtp_destroy().  usp_mtp_destroy() starts an
+ * orderly shutdown (MQTT DISCONNECT, WebSocket close) and returns at once;
+ * the memory is released from the loop.  Keep running the loop until
+ * uv_run() returns (it does once nothing else is active) before
+ * uv_loop_close().  No callback is called after usp_mtp_destroy().
+ *
+ * All functions must be called on the loop thread.  Identifiers (broker
+ * ids, connection ids) are never reused within one struct usp_mtp.
+ */
+struct usp_mtp;
+/* The libuv loop type (a pointer to it is all that crosses this API; the
+ * same typedef as <uv.h>, which C11 allows to repeat). */
+typedef struct uv_loop_s uv_loop_t;
+
+enum usp_mtp_kind {
+    USP_MTP_MQTT = 1,
+    USP_MTP_WS = 2,
+};
+
+/* MQTT 5 Content Type values (R-MQTT.27, R-MQTT.28). */
+#define USP_MTP_CT_MSG "application/vnd.bbf.usp.msg"
+#define USP_MTP_CT_ERROR "application/vnd.bbf.usp.error"
+
+/* One received record.  Everything is borrowed for the duration of the
+ * on_record call only: copy what you keep. */
+struct usp_mtp_rx {
+    enum usp_mtp_kind kind;
+    const uint8_t *data; /* the USP Record bytes */
+    size_t len;
+    const char *agent_eid; /* the local (bridged) agent this arrived for */
+
+    /* MQTT */
+    uint32_t broker_id;
+    const char *topic;        /* the PUBLISH topic as received */
+    const char *reply_topic;  /* MQTT 5 Response Topic, else the 3.1.1
+                                 "/reply-to=" suffix with %2F decoded
+                                 (R-MQTT.25/26); NULL if none */
+    const char *content_type; /* MQTT 5 Content Type, NULL if none */
+    const char *usp_err_id;   /* MQTT 5 "usp-err-id" user property or NULL */
+
+    /* WebSocket */
+    uint64_t conn_id;     /* answer with dest.conn_id = this */
+    const char *peer_eid; /* the peer's endpoint id (eid= query or the
+                             bbf-usp-protocol extension), NULL if unknown */
+};
+
+/* Callbacks, all optional except on_record.  Called on the loop thread,
+ * never after usp_mtp_destroy().  They may call any usp_mtp_* function,
+ * usp_mtp_destroy() included. */
+struct usp_mtp_callbacks {
+    void (*on_record)(void *user, const struct usp_mtp_rx *rx);
+    /* A broker session came up (after CONNACK, subscriptions sent) or went
+     * down.  response_info: MQTT 5 CONNACK Response Information (borrowed,
+     * NULL if none).  The bridge sends its MQTTConnect records here. */
+    void (*on_mqtt_state)(void *user, uint32_t broker_id, bool up,
+                          const char *response_info);
+    /* A WebSocket session was established or closed.  Strings borrowed
+     * for the call; peer_eid may be NULL. */
+    void (*on_ws_state)(void *user, uint64_t conn_id, const char *agent_eid,
+                        const char *peer_eid, bool up);
+    void *user;
+};
+
+/* Bounds.  Zero fields take the default shown. */
+struct usp_mtp_limits {
+    size_t max_record;        /* largest record sent or received: 1 MiB */
+    size_t queue_max_count;   /* per broker / per WS connection: 256 */
+    size_t queue_max_bytes;   /* per broker / per WS connection: 4 MiB */
+    uint32_t queue_max_age_ms; /* a record waiting for a session: 120000 */
+};
+
+/* Creates the MTP layer on 'loop' (borrowed; must outlive the object).
+ * cb is copied; lim may be NULL (defaults).  *out returned owned: free
+ * with usp_mtp_destroy(). */
+int usp_mtp_create(uv_loop_t *loop, const struct usp_mtp_callbacks *cb,
+                   const struct usp_mtp_limits *lim, struct usp_mtp **out)
+    UB_WARN_UNUSED;
+/* See the lifetime note above.  NULL is a no-op. */
+void usp_mtp_destroy(struct usp_mtp *m);
+
+/* Counters (monotonic, for tests and the operator). */
+struct usp_mtp_stats {
+    uint64_t rx_records;
+    uint64_t tx_records;      /* handed to the library */
+    uint64_t rx_dropped;      /* oversized, unknown agent, bad topic, text */
+    uint64_t tx_refused;      /* usp_mtp_send() returned UB_EFULL/ETOOBIG */
+    uint64_t tx_expired;      /* queued longer than queue_max_age_ms */
+    uint64_t mqtt_connects;   /* successful CONNACKs */
+    uint64_t ws_sessions;     /* established WebSocket sessions */
+    uint64_t ws_refused;      /* handshakes for unknown agents */
+};
+void usp_mtp_stats_get(const struct usp_mtp *m, struct usp_mtp_stats *out);
+
+/* Where to send a record. */
+struct usp_mtp_dest {
+    enum usp_mtp_kind kind;
+    const char *agent_eid; /* the sending local agent (MQTT: picks the
+                              reply-to topic, R-MQTT.22; WS: informative) */
+    /* MQTT */
+    uint32_t broker_id;
+    const char *topic;        /* the controller's topic (exact, no wildcard) */
+    const char *content_type; /* MQTT 5; NULL = USP_MTP_CT_MSG */
+    const char *usp_err_id;   /* MQTT 5 "usp-err-id" user property; NULL =
+                                 none (R-MQTT.29 wants "<to_id>/<msg_id>") */
+    /* WebSocket */
+    uint64_t conn_id; /* from usp_mtp_rx.conn_id, on_ws_state, or
+                         usp_mtp_ws_connect() */
+};
+
+/* Queues one record.  bytes borrowed (copied).  Records are queued while a
+ * session is down and flushed when it is up again (older than
+ * queue_max_age_ms: dropped and counted).  Overflow policy: REFUSE, the
+ * queue is never trimmed behind the caller's back:
+ *   UB_EFULL     queue_max_count / queue_max_bytes reached (counted, logged
+ *                at most once a second);
+ *   UB_ETOOBIG   len > max_record;
+ *   UB_ENOTFOUND no such broker / agent / connection (a closed server-side
+ *                connection is gone for good: the controller reconnects);
+ *   UB_EINVAL    bad arguments;  UB_ESTATE after usp_mtp_destroy(). */
+int usp_mtp_send(struct usp_mtp *m, const struct usp_mtp_dest *dest,
+                 const uint8_t *bytes, size_t len) UB_WARN_UNUSED;
+
+/* ---- MQTT ---- */
+
+/* Strings borrowed (copied).  Zero / NULL fields take the default shown. */
+struct usp_mtp_mqtt_config {
+    const char *host; /* required; resolved on the connect worker */
+    uint16_t port;    /* 1883, 8883 with TLS */
+    enum usp_mqtt_version version; /* section 2's enum: USP_MQTT_V5 or
+                                      USP_MQTT_V3_1_1 (the zero value!) */
+    const char *client_id; /* NULL/"": connect_eid for 3.1.1 (R-MQTT.8),
+                              else a random "ub-<hex>"; kept across
+                              reconnects (R-MQTT.11) */
+    const char *connect_eid; /* MQTT 5 CONNECT user property
+                                "usp-endpoint-id" (R-MQTT.13); NULL = none */
+    const char *username, *password;
+    uint16_t keepalive_s; /* 60 */
+    int qos;              /* publish and subscribe QoS, 0 or 1 (default 1) */
+    const char *topic_template; /* "usp/agents/{eid}"; {eid} replaced */
+    bool tls;
+    const char *ca_file, *ca_path, *cert_file, *key_file;
+    bool tls_insecure;         /* skip host name verification (tests) */
+    uint32_t retry_min_ms;     /* 5000 (R-MQTT.10: ConnectRetryTime) */
+    uint32_t retry_max_ms;     /* 300000; doubling with 0-25% jitter */
+};
+
+/* Adds a broker and starts connecting.  *broker_id out. */
+int usp_mtp_mqtt_add_broker(struct usp_mtp *m,
+                            const struct usp_mtp_mqtt_config *cfg,
+                            uint32_t *broker_id) UB_WARN_UNUSED;
+/* Sends DISCONNECT and forgets the broker (queued records dropped). */
+int usp_mtp_mqtt_remove_broker(struct usp_mtp *m, uint32_t broker_id)
+    UB_WARN_UNUSED;
+/* Serves agent_eid on this broker: its topic is 'topic' or, if NULL, the
+ * template.  Subscribes the one filter "<topic>/#", which matches both
+ * "<topic>" (MQTT 5 style, Response Topic property) and the 3.1.1 form
+ * "<topic>/reply-to=..." (R-MQTT.24).  UB_EEXIST if already served,
+ * UB_EINVAL for a topic with '+' or '#'.  Strings copied. */
+int usp_mtp_mqtt_add_agent(struct usp_mtp *m, uint32_t broker_id,
+                           const char *agent_eid, const char *topic)
+    UB_WARN_UNUSED;
+/* UNSUBSCRIBEs (R-MQTT.34) and forgets the agent. */
+int usp_mtp_mqtt_remove_agent(struct usp_mtp *m, uint32_t broker_id,
+                              const char *agent_eid) UB_WARN_UNUSED;
+/* The agent's own ("reply to") topic, borrowed until the agent is removed. */
+int usp_mtp_mqtt_agent_topic(struct usp_mtp *m, uint32_t broker_id,
+                             const char *agent_eid, const char **topic)
+    UB_WARN_UNUSED;
+/* Whether the broker session is up (CONNACK received). */
+bool usp_mtp_mqtt_is_up(const struct usp_mtp *m, uint32_t broker_id);
+
+/* ---- WebSocket ---- */
+
+/* Agent as WebSocket server.  Strings copied. */
+struct usp_mtp_ws_server_config {
+    const char *bind_addr;   /* "127.0.0.1"; NULL = all interfaces */
+    uint16_t port;           /* 0 = any free port (see *bound_port) */
+    const char *path_prefix; /* "/usp/": the agent id follows it */
+    const char *cert_file, *key_file; /* both set = TLS */
+    const char *ca_file;     /* set = require client certificates */
+    uint32_t ping_interval_s; /* 30: PING when idle this long (R-WS.17) */
+    uint32_t idle_timeout_s;  /* 90: close when nothing heard this long */
+    uint32_t max_conns;       /* 1000 */
+};
+
+/* Starts the one WebSocket listener.  A controller connects to
+ * <path_prefix><agent-eid>[?eid=<controller-eid>] with subprotocol v1.usp;
+ * an agent not added with usp_mtp_ws_add_agent() gets its session closed
+ * with status 1008 (policy violation).  *bound_port out (may be NULL). */
+int usp_mtp_ws_listen(struct usp_mtp *m,
+                      const struct usp_mtp_ws_server_config *cfg,
+                      uint16_t *bound_port) UB_WARN_UNUSED;
+/* Serve / stop serving agent_eid on the listener.  Removing closes its
+ * sessions (status 1001). */
+int usp_mtp_ws_add_agent(struct usp_mtp *m, const char *agent_eid)
+    UB_WARN_UNUSED;
+int usp_mtp_ws_remove_agent(struct usp_mtp *m, const char *agent_eid)
+    UB_WARN_UNUSED;
+
+/* Agent as WebSocket client: one session per bridged agent and controller
+ * (R-WS.4).  Strings copied. */
+struct usp_mtp_ws_client_config {
+    const char *url;       /* ws://host:port/path or wss://... required */
+    const char *agent_eid; /* required: sent as "?eid=" (R-WS.10b) */
+    const char *controller_eid; /* expected peer; NULL = any */
+    const char *ca_file, *cert_file, *key_file;
+    bool tls_insecure;        /* accept any server certificate (tests) */
+    uint32_t ping_interval_s; /* 30 */
+    uint32_t idle_timeout_s;  /* 90 */
+    uint32_t retry_min_ms;    /* 5000 (R-WS.19 m) */
+    uint32_t retry_mult_permille; /* 2000 (R-WS.19 k) */
+    uint32_t retry_max_ms;    /* 5120000 */
+};
+
+/* Starts connecting (and reconnecting after any loss, with the R-WS.19
+ * backoff).  *conn_id out: stable across reconnects, use it in
+ * usp_mtp_dest.  Records sent while down are queued (bounded). */
+int usp_mtp_ws_connect(struct usp_mtp *m,
+                       const struct usp_mtp_ws_client_config *cfg,
+                       uint64_t *conn_id) UB_WARN_UNUSED;
+/* Closes a session (client: stops reconnecting and forgets it; server
+ * side: closes with 1000).  UB_ENOTFOUND if unknown. */
+int usp_mtp_ws_close(struct usp_mtp *m, uint64_t conn_id) UB_WARN_UNUSED;
+/* ---- end of MTPs ---- */
 
 #ifdef __cplusplus
 }
