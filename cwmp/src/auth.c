@@ -174,6 +174,8 @@ enum cwmp__auth_res cwmp__auth_check(struct cwmp_server *s,
         return check_digest(s, mc, hdr, user, usersz);
     case CWMP_AUTH_DIGEST:
     default:
+        if (basic) /* credentials offered in a scheme we do not accept */
+            log_failure(s, mc, "Basic (Digest required)", NULL);
         return check_digest(s, mc, basic ? NULL : hdr, user, usersz);
     }
 }

@@ -128,7 +128,8 @@ struct cwmp__conn {
     struct cwmp_session *session;
     struct ub_buf body;
     bool in_request;      /* between first call and completion */
-    bool too_big;         /* 413 queued */
+    bool too_big;         /* body over max_body: 413 at the end */
+    size_t discarded;     /* body bytes dropped after too_big */
     bool authed;          /* authenticated on this connection */
     bool tls_ok;          /* client certificate checked */
     bool suspended;       /* MHD_suspend_connection in effect */

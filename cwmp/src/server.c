@@ -44,6 +44,7 @@
 
 #define TLS_FILE_MAX (1024 * 1024)
 #define CONN_FREE_MAX 256
+#define DISCARD_MAX (4 * 1024 * 1024)
 
 /* ------------------------------------------------------------------ */
 /* Config                                                              */
@@ -321,6 +322,7 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
     if (c) {
         c->in_request = false;
         c->too_big = false;
+        c->discarded = 0;
         c->resumed = false;
         ub_buf_reset(&c->body);
     }
@@ -447,7 +449,6 @@ static enum MHD_Result first_call(struct cwmp_server *s, struct cwmp__conn *c,
         v = strtoull(cl, &end, 10);
         if (errno || end == cl || v > s->cfg.max_body) {
             // Exit if the announced body is over the limit.
-            c->too_big = true;
             s->stats.bad_requests++;
             return queue_status(c->mc, MHD_HTTP_CONTENT_TOO_LARGE, true);
         }
@@ -489,17 +490,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
         return MHD_YES;
     }
     if (*upload_size) {
-        if (!c->too_big &&
-            ub_buf_append(&c->body, upload, *upload_size) != UB_OK) {
-            c->too_big = true;
-            c->in_request = false;
+        /* MHD 0.9.75 refuses a response queued while the body is still
+         * arriving (chunked bodies have no Content-Length to check up
+         * front): past max_body, discard up to DISCARD_MAX more bytes,
+         * then answer 413; a peer that keeps sending is cut off. */
+        if (c->too_big) {
+            c->discarded += *upload_size;
             *upload_size = 0;
-            s->stats.bad_requests++;
+            return c->discarded > DISCARD_MAX ? MHD_NO : MHD_YES;
+        }
+        if (ub_buf_append(&c->body, upload, *upload_size) != UB_OK) {
+            c->too_big = true;
+            c->discarded = *upload_size;
             ub_buf_init(&c->body, s->cfg.max_body);
-            return queue_status(mc, MHD_HTTP_CONTENT_TOO_LARGE, true);
         }
         *upload_size = 0;
         return MHD_YES;
+    }
+    if (c->too_big) {
+        c->in_request = false;
+        s->stats.bad_requests++;
+        return queue_status(mc, MHD_HTTP_CONTENT_TOO_LARGE, true);
     }
     memset(&rp, 0, sizeof(rp));
     if (c->resumed) {

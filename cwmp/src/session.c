@@ -751,9 +751,13 @@ static struct cwmp_session *reattach(struct cwmp_server *s,
     if (*end != '\0' || end - cookie != 16)
         return NULL;
     ss = ck_find(s, v);
-    // Exit unless a detached session of the same user waits for it.
-    if (!ss || ss->conn || strcmp(ss->user, c->user) != 0)
+    // Exit unless a session of the same user can move to this connection.
+    if (!ss || ss->state == CWMP__S_WAIT || strcmp(ss->user, c->user) != 0)
         return NULL;
+    /* The old connection may be gone without MHD having noticed yet:
+     * the session follows the CPE to its new connection. */
+    if (ss->conn)
+        ss->conn->session = NULL;
     ss->conn = c;
     c->session = ss;
     UB_LOGD(CWMP__LOG, "session %s continues on a new connection",
