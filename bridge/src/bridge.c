@@ -180,6 +180,9 @@ int bridge_init(struct bridge *b, uv_loop_t *loop, struct bridge_config *cfg)
     b->sig_term.data = b->sig_int.data = b->sig_hup.data = b;
 
     ub_list_init(&b->sync_jobs);
+    err = bridge_controllers_parse(b);
+    if (err)
+        return err;
 
     {
         struct pdb_config pc;
@@ -227,6 +230,11 @@ int bridge_start(struct bridge *b)
     UB_LOGN(MOD, "ACS endpoint listening on %s://%s:%u%s",
             *b->cfg->cwmp_tls_cert ? "https" : "http", b->cfg->cwmp_listen,
             (unsigned)cwmp_server_port(b->cwmp), b->cfg->cwmp_path);
+    err = bridge_mtp_start(b);
+    if (err) {
+        UB_LOGE(MOD, "cannot start the USP MTPs: %s", ub_strerror(err));
+        return err;
+    }
     return UB_OK;
 }
 
@@ -242,6 +250,7 @@ void bridge_stop(struct bridge *b)
     if (b->stopping)
         return;
     b->stopping = true;
+    bridge_mtp_stop(b);
     if (b->cwmp)
         cwmp_server_stop(b->cwmp, on_cwmp_stopped, b);
     if (!uv_is_closing((uv_handle_t *)&b->sig_term)) {

@@ -15,6 +15,29 @@
 struct bridge_stats {
     uint64_t informs, devices_registered, syncs_completed, objects_created,
         objects_deleted;
+    uint64_t usp_received, usp_sent, usp_bad_records, usp_unknown_agent,
+        usp_refused;
+};
+
+#define BRIDGE_MAX_CONTROLLERS 64
+
+/* A controller known from the configuration. */
+struct bridge_controller {
+    char eid[USP_ID_MAX + 1];
+    char topic[256]; /* MQTT reply topic when a request carries none */
+};
+
+enum bridge_mtp { BRIDGE_MTP_MQTT = 1, BRIDGE_MTP_WS };
+
+/* Where to send the answer to a received record: captured by value at
+ * receipt so that a late (asynchronous) answer needs no MTP object. */
+struct bridge_reply_to {
+    enum bridge_mtp mtp;
+    char controller[USP_ID_MAX + 1];
+    char agent[USP_ID_MAX + 1];
+    uint32_t broker_id;
+    char topic[512];   /* MQTT: response topic ("" = the configured one) */
+    uint64_t ws_conn;  /* WebSocket: connection id */
 };
 
 struct bridge {
@@ -22,6 +45,10 @@ struct bridge {
     struct bridge_config *cfg;
     struct pdb_env *pdb;
     struct cwmp_server *cwmp;
+    struct usp_mtp *mtp;
+    bool ws_listening;
+    uint16_t ws_port;
+    uint32_t mqtt_broker; /* 0 = none */
     uv_signal_t sig_term, sig_int, sig_hup;
     bool stopping;
     int exit_code;
@@ -29,6 +56,8 @@ struct bridge {
     struct ub_list sync_jobs;
     size_t n_sync_jobs;
     struct bridge_stats stats;
+    struct bridge_controller controllers[BRIDGE_MAX_CONTROLLERS];
+    size_t n_controllers;
 };
 
 /* Lifecycle, called from main in this order (stop/destroy reversed). */
@@ -48,5 +77,31 @@ bool bridge_sync_rpc_result(struct bridge *b, const char *devkey,
                             int err);
 void bridge_sync_session_end(struct bridge *b, const char *devkey);
 void bridge_sync_destroy_all(struct bridge *b);
+
+/* agent_tree.c: the tree a controller sees for one bridged agent (the
+ * device cache with the hosted Device.LocalAgent. grafted in).  Valid until
+ * agent_tree_close or the end of r. */
+struct agent_tree {
+    struct ub_tree tree; /* hand &t->tree to the path engine */
+    struct ub_tree dev, agent;
+};
+int agent_tree_open(struct agent_tree *t, struct pdb_rtxn *r, uint32_t dev)
+    UB_WARN_UNUSED;
+void agent_tree_close(struct agent_tree *t);
+
+/* usp_req.c: USP records for bridged agents. */
+int bridge_controllers_parse(struct bridge *b) UB_WARN_UNUSED;
+const struct bridge_controller *bridge_controller_find(const struct bridge *b,
+                                                       const char *eid);
+/* buf borrowed; rt filled with the MTP part by the caller, completed here. */
+void bridge_usp_on_record(struct bridge *b, const uint8_t *buf, size_t len,
+                          struct bridge_reply_to *rt);
+/* usp_mtp.c: sends an encoded record back the way rt says. */
+int bridge_mtp_start(struct bridge *b) UB_WARN_UNUSED;
+void bridge_mtp_stop(struct bridge *b);
+/* Serves a (new) agent on every MTP. */
+int bridge_mtp_add_agent(struct bridge *b, const char *eid) UB_WARN_UNUSED;
+int bridge_usp_send(struct bridge *b, const struct bridge_reply_to *rt,
+                    const uint8_t *rec, size_t len) UB_WARN_UNUSED;
 
 #endif

@@ -160,7 +160,8 @@ static const struct opt opts[] = {
     {"usp", "mqtt_agent_topic", OPT_STR, O(usp_mqtt_agent_topic),
      "usp/agent/%s", 0, 0, NULL, false,
      "Topic each bridged agent subscribes to; %s is its endpoint ID."},
-    {"usp", "controllers", OPT_STR, O(usp_controllers), "", 0, 0, NULL, false,
+    {"usp", "controllers", OPT_STR, O(usp_controllers), "self::usp-ctl", 0, 0,
+     NULL, false,
      "Known controllers: comma-separated 'endpoint-id=reply-topic' entries "
      "(reply-topic used when a request carries no MQTT Response Topic)."},
     {"usp", "untrusted_role", OPT_STR, O(usp_untrusted_role), "refuse", 0, 0,

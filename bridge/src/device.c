@@ -551,6 +551,9 @@ int bridge_device_inform(struct bridge *b, const char *devkey,
     bt = NULL;
     if (err)
         goto out;
+    if (is_new && bridge_mtp_add_agent(b, d.endpoint_id) != UB_OK)
+        UB_LOGW(MOD, "%s: agent %s not served on every MTP", devkey,
+                d.endpoint_id);
     if (need_sync) {
         struct sync_job *j = job_find(b, devkey);
         if (j && !j->gpn_pending && !j->inflight) {
