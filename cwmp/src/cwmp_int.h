@@ -132,6 +132,7 @@ struct cwmp__conn {
     size_t discarded;     /* body bytes dropped after too_big */
     bool authed;          /* authenticated on this connection */
     bool tls_ok;          /* client certificate checked */
+    bool tls_seen;        /* TLS connection counted in the stats */
     bool suspended;       /* MHD_suspend_connection in effect */
     bool resumed;         /* resumed, handler will be called again */
     char user[CWMP__USER_MAX];

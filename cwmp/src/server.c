@@ -421,6 +421,15 @@ static enum MHD_Result first_call(struct cwmp_server *s, struct cwmp__conn *c,
         s->stats.bad_requests++;
         return queue_status(c->mc, MHD_HTTP_NOT_FOUND, true);
     }
+    if (s->cfg.tls_cert_file && !c->tls_seen) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+            c->mc, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+        c->tls_seen = true;
+        s->stats.tls_connections++;
+        if (ci && ci->tls_session &&
+            gnutls_session_is_resumed((gnutls_session_t)ci->tls_session))
+            s->stats.tls_resumed++;
+    }
     if (s->cfg.tls_client_ca_file && !c->tls_ok) {
         // Exit if the client certificate is missing or not trusted.
         if (!cwmp__auth_tls_client(s, c->mc)) {

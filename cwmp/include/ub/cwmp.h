@@ -422,6 +422,8 @@ int cwmp_connection_request(struct cwmp_server *s, const char *devkey,
 struct cwmp_server_stats {
     uint64_t sessions_total, sessions_active, informs, rpcs_sent,
         faults_sent, auth_failures, bad_requests, cr_sent, cr_failed;
+    uint64_t tls_connections; /* HTTPS connections that sent a request */
+    uint64_t tls_resumed;     /* ... of which resumed a TLS session */
 };
 void cwmp_server_get_stats(const struct cwmp_server *s,
                            struct cwmp_server_stats *out);
