@@ -167,6 +167,12 @@ int pdb__key_segments(const uint8_t *key, size_t keylen, size_t *starts,
             for (const uint8_t *c = key + off; c < z; c++)
                 if (!name_byte_ok(*c))
                     return -1;
+            uint32_t inst;
+            // Exit if an object name would have been encoded as instance
+            if (tag == PDB__TAG_NAME &&
+                seg_instance((const char *)key + off, (size_t)(z - key - off),
+                             &inst))
+                return -1;
             off = (size_t)(z - key) + 1;
             // Exit if a parameter segment is not the last one
             if (tag == PDB__TAG_PARAM && off != keylen)

@@ -161,6 +161,11 @@ static uint64_t get_varint(struct rd *r)
             r->bad = true;
             return 0;
         }
+        // Exit if overlong (a trailing zero group): encodings are canonical
+        if (c == 0 && shift > 0) {
+            r->bad = true;
+            return 0;
+        }
         v |= (uint64_t)(c & 0x7f) << shift;
         if (!(c & 0x80))
             return v;
