@@ -48,6 +48,55 @@ int usp__msg_to_pb(const struct usp_msg *m, struct usp__arena *a,
 /* Appends the protobuf text format of any protobuf-c message. */
 int usp__pb_print(const ProtobufCMessage *msg, struct ub_buf *out);
 
+/* ---- path engine (path_parse.c builds, path_eval.c walks) ---- */
+
+enum usp__seg_kind {
+    USP__SEG_NAME,  /* object name, maybe with reference following */
+    USP__SEG_INST,  /* instance number */
+    USP__SEG_WILD,  /* '*' */
+    USP__SEG_EXPR,  /* [relpath op value && ...] */
+    USP__SEG_ALIAS, /* [alias] */
+};
+
+enum usp__op { USP__OP_EQ, USP__OP_NE, USP__OP_CONTAINS, USP__OP_LT,
+               USP__OP_GT, USP__OP_LE, USP__OP_GE };
+
+#define USP__REF_NONE 0   /* no reference following */
+#define USP__REF_ALL (-1) /* "#*+": every list item */
+/* > 0: "#n+" (1-based item); "+" alone is item 1 */
+
+struct usp__relname {
+    const char *name;
+    int ref; /* USP__REF_* or item number; never set on the last part */
+};
+
+struct usp__term {
+    struct usp__relname *parts;
+    size_t n_parts;
+    enum usp__op op;
+    const char *value; /* literal, percent-decoded */
+    bool quoted;       /* "..." literal rather than a bare token */
+};
+
+struct usp__seg {
+    enum usp__seg_kind kind;
+    const char *name; /* NAME; ALIAS: the alias text */
+    int ref;          /* NAME: USP__REF_* or item number */
+    uint32_t inst;    /* INST */
+    struct usp__term *terms; /* EXPR */
+    size_t n_terms;
+};
+
+struct usp_path {
+    struct usp__arena arena;
+    const char *text;
+    enum usp_path_kind kind;
+    bool is_search;
+    struct usp__seg *segs; /* objects down to the leaf */
+    size_t n_segs;
+    const char *leaf; /* param / command / event name; NULL for objects */
+};
+
 /* Bounded copy that always NUL-terminates. */
 void usp__strlcpy(char *dst, const char *src, size_t dstsz);
 

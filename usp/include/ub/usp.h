@@ -863,6 +863,403 @@ int usp_eid_build(const char *oui, const char *product_class,
  * Returns UB_OK, UB_EINVAL (malformed), UB_ETOOBIG (instance-id too long). */
 int usp_eid_check(const char *eid) UB_WARN_UNUSED;
 
+/* ---- Hosted Device.LocalAgent. ---- */
+/* ================================================================== */
+/* 5b. Hosted Device.LocalAgent. (the bridge's synthesized objects)    */
+/* ================================================================== */
+
+/* CWMP devices have no Device.LocalAgent.: the bridge hosts it, one tree per
+ * bridged agent.  This part of the module owns its TR-181 (Device:2.15 USP)
+ * schema as a static table, the rules of Set/Add/Delete on it, its
+ * GetSupportedDM answer, the ControllerTrust permission decision (used for
+ * the device tree too) and the queries the bridge needs (controllers,
+ * subscriptions, requests).
+ *
+ * Storage is not ours: every read and write goes through a struct
+ * usp_agent_store that the caller implements (bridge/: proxy-db space
+ * PDB_AGENT of one device; tests: an array).  Rows are struct ub_param
+ * with full paths, in the param-cache format:
+ *   "Device.LocalAgent."                       object row (type OBJECT)
+ *   "Device.LocalAgent.Controller."            table row (writable = Add ok)
+ *   "Device.LocalAgent.Controller.2."          instance row
+ *   "Device.LocalAgent.Controller.2.Enable"    parameter row (type, writable)
+ *   "_Meta.Device.LocalAgent.Controller.NextInstance"
+ *                                              bookkeeping (next instance
+ *                                              number: never reused), kept
+ *                                              outside "Device." so that no
+ *                                              Get ever sees it.
+ * Write side = one transaction: the functions below that change rows call
+ * only put/del of the store they are given and never commit.  The bridge
+ * opens one proxy-db batch per USP message, wraps it in a store, calls any
+ * number of functions, then commits (or aborts on an error return or when
+ * allow_partial=false and an object failed).  Per object, a function checks
+ * everything before its first write, so an object that fails with a USP
+ * error leaves no rows behind; an ub_err return (storage, memory) may leave
+ * partial writes: abort the transaction.
+ *
+ * Error reporting: USP-level outcomes (7006, 7010-7026 ...) are data in a
+ * struct usp_agent_result (functions return UB_OK); the int return is an
+ * enum ub_err for the caller's own failures (UB_ENOMEM, storage errors,
+ * UB_EINVAL for misuse such as a read-only store passed to a writer).
+ *
+ * Supported subset (GetSupportedDM tells controllers exactly): LocalAgent
+ * (EndpointID, SoftwareVersion, UpTime, SupportedProtocols, counters,
+ * Periodic! and TransferComplete! events), MTP.{i} with WebSocket/MQTT
+ * (read-only: the bridge's MTPs come from its configuration), Controller.{i}
+ * with MTP.{i} (WebSocket, MQTT), BootParameter.{i}, SendOnBoardRequest(),
+ * Subscription.{i}, Request.{i} (read-only, Cancel()), ControllerTrust
+ * (UntrustedRole, BannedRole, Role.{i}, Role.{i}.Permission.{i}).  Not
+ * hosted: Certificate, Credential, Challenge, Threshold, E2ESession, STOMP,
+ * CoAP.
+ *
+ * Caveats:
+ *  - Functions take concrete paths (instance numbers, no search
+ *    expressions): resolve USP path expressions first (usp_path_resolve
+ *    over usp_agent_tree()).
+ *  - Object references are written as TR-106 paths without the trailing
+ *    dot ("Device.LocalAgent.Controller.1"); comparisons accept both.
+ *  - Permission Targets: partial paths, parameter/command/event paths and
+ *    '*' (or "{i}") in place of instance numbers.  Search expressions in
+ *    Targets are not supported and match nothing (as in obuspa).
+ *  - Not thread safe; one loop thread owns the store. */
+
+#define USP_AGENT_ROOT "Device.LocalAgent."
+
+/* Row callback of a store walk: row borrowed for the call.  Non-zero stops
+ * the walk and is returned by iter. */
+typedef int (*usp_agent_row_cb)(void *user, const struct ub_param *row);
+
+struct usp_agent_store_ops {
+    /* Reads the row 'path' into *out (owned copy: ub_param_clear).
+     * UB_ENOTFOUND when absent, other ub_err on storage failure. */
+    int (*get)(void *ctx, const char *path, struct ub_param *out);
+    /* Calls cb for every row whose path starts with the object path
+     * 'prefix' (the prefix row itself included), preferably in data-model
+     * order (proxy-db order); results are presented in that order. */
+    int (*iter)(void *ctx, const char *prefix, usp_agent_row_cb cb,
+                void *user);
+    /* Creates or replaces a row (row and its strings borrowed).  NULL in a
+     * read-only store. */
+    int (*put)(void *ctx, const struct ub_param *row);
+    /* Deletes 'path' and, for an object path, every row below it; absent
+     * rows are not an error.  NULL in a read-only store. */
+    int (*del)(void *ctx, const char *path);
+};
+
+/* A store handle: ops and ctx borrowed, both must outlive every call that
+ * uses the handle.  A store whose put/del are set is a write transaction
+ * view and must see its own writes through get/iter. */
+struct usp_agent_store {
+    const struct usp_agent_store_ops *ops;
+    void *ctx;
+};
+
+/* ---- Creating a bridged agent's rows ---- */
+
+enum usp_agent_proto {
+    USP_AGENT_PROTO_MQTT = 0,
+    USP_AGENT_PROTO_WEBSOCKET,
+};
+
+/* One MTP the bridge offers this agent (-> Device.LocalAgent.MTP.{i}.).
+ * Strings borrowed; NULL = "". */
+struct usp_agent_mtp_conf {
+    enum usp_agent_proto proto;
+    bool enable;
+    const char *alias;                /* NULL: "cpe-<n>" */
+    const char *mqtt_reference;       /* Device.MQTT.Client.{i} or "" */
+    const char *mqtt_response_topic;  /* ResponseTopicConfigured */
+    unsigned mqtt_qos;                /* PublishQoS 0..2 */
+    unsigned ws_port;                 /* 0 = TR-181 default 5683 */
+    const char *ws_path;
+    bool ws_encryption;
+};
+
+/* One controller known from the configuration (-> Controller.{i}.). */
+struct usp_agent_ctrl_conf {
+    const char *endpoint_id;          /* required */
+    const char *alias;                /* NULL: "cpe-<n>" */
+    bool enable;
+    /* AssignedRole: a list of Role references; NULL = the default "Full
+     * Access" role (Device.LocalAgent.ControllerTrust.Role.1). */
+    const char *assigned_role;
+    enum usp_agent_proto proto;       /* its one MTP */
+    const char *mqtt_topic;           /* MQTT.Topic (where it listens) */
+    const char *ws_host;
+    unsigned ws_port;                 /* 0 = 443 */
+    const char *ws_path;
+    bool ws_encryption;
+    unsigned periodic_notif_interval; /* 0 = 86400 */
+};
+
+struct usp_agent_init {
+    const char *endpoint_id;         /* required, e.g. "os::00D09E-SN1" */
+    const char *software_version;    /* NULL: PROJECT version "0.1.0" */
+    /* SupportedProtocols is the list of MTP protocols (TR-181), not USP
+     * versions; NULL derives it from mtps ("MQTT", "WebSocket"). */
+    const char *supported_protocols;
+    const struct usp_agent_mtp_conf *mtps;
+    size_t n_mtps;
+    const struct usp_agent_ctrl_conf *ctrls;
+    size_t n_ctrls;
+    /* Default ControllerTrust roles: Role.1 "Full Access" (Targets
+     * "Device.", rwxn everywhere), Role.2 "Untrusted" (read-only on
+     * Device.DeviceInfo. and Device.LocalAgent., nothing else) and
+     * UntrustedRole = Role.2.  TR-181 defines no defaults; these follow
+     * obuspa's ROLE_FULL_ACCESS / ROLE_UNTRUSTED. */
+    bool no_default_roles;
+};
+
+/* Writes every row of a newly bridged agent: the static objects, empty
+ * tables, MTPs, controllers (each with its MTP), default roles, counters.
+ * st must be writable; init borrowed.  Returns UB_OK, UB_EEXIST (the
+ * agent already has rows: nothing written), UB_EINVAL (missing endpoint
+ * ID, bad MTP/controller settings), UB_ENOMEM, storage errors. */
+int usp_agent_init_rows(const struct usp_agent_store *st,
+                        const struct usp_agent_init *init) UB_WARN_UNUSED;
+
+/* ---- Reading: the hosted tree for the path engine ---- */
+
+/* A read view over a store (struct ub_tree, base.h) for usp_path_resolve
+ * and Get: rows as stored, except UpTime (computed from up_since_ms, a
+ * ub_now_ms() reading taken when the bridge started) and the "_Meta."
+ * bookkeeping (never shown).  'view' is caller memory that must outlive
+ * 'out'; st is copied into it (the store's ctx must stay valid). */
+struct usp_agent_view {
+    struct usp_agent_store st;
+    uint64_t up_since_ms;
+};
+void usp_agent_tree(struct usp_agent_view *view, struct ub_tree *out);
+
+/* True if path (concrete, schema or search form) lies in the hosted
+ * subtree "Device.LocalAgent." (including that object). */
+bool usp_agent_path_is_hosted(const char *path);
+
+/* ---- Permissions (ControllerTrust) ---- */
+
+/* What a controller wants to do with a concrete path.  The permission
+ * column follows the path's kind: parameter -> Param, object (not an
+ * instance) -> Obj, instance ("...Table.3.") -> InstantiatedObj,
+ * command "X()" / event "X!" -> CommandEvent. */
+enum usp_agent_op {
+    USP_AGENT_OP_READ,      /* Get (r); GetInstances on an instance (r) */
+    USP_AGENT_OP_WRITE,     /* Set / Add param_settings on a param (w) */
+    USP_AGENT_OP_ADD,       /* Add on a table object path (Obj w) */
+    USP_AGENT_OP_DELETE,    /* Delete of an instance (InstantiatedObj w) */
+    USP_AGENT_OP_OPERATE,   /* Operate a command (CommandEvent x) */
+    USP_AGENT_OP_NOTIFY,    /* use in a Subscription ReferenceList (n) */
+    USP_AGENT_OP_SUPPORTED, /* GetSupportedDM meta-information (r) */
+};
+
+/* The permission rows of one controller's roles, loaded once per message.
+ * Opaque, owned by the caller (usp_agent_perms_free). */
+struct usp_agent_perms;
+
+/* Loads the roles of the controller 'endpoint_id' (borrowed): its
+ * AssignedRole and InheritedRole; when both are empty or the controller is
+ * unknown, ControllerTrust.UntrustedRole.  Disabled roles and permissions
+ * are skipped.  A controller holding BannedRole gets nothing.  *out
+ * returned owned.  Returns UB_OK, UB_ENOMEM, storage errors. */
+int usp_agent_perms_load(const struct usp_agent_store *st,
+                         const char *endpoint_id,
+                         struct usp_agent_perms **out) UB_WARN_UNUSED;
+void usp_agent_perms_free(struct usp_agent_perms *p);
+
+/* Decides one operation on one concrete path (borrowed; hosted or device
+ * tree alike): per role, the enabled Permission with the highest Order
+ * whose Targets match the path decides; roles are united (any role allowing
+ * allows).  No matching permission denies.  Returns 0 (allowed) or
+ * USP_ERR_PERMISSION_DENIED (7006).  perms NULL allows everything. */
+uint32_t usp_agent_perm_check(const struct usp_agent_perms *perms,
+                              const char *path, enum usp_agent_op op);
+
+/* ---- Changing hosted objects (Set / Add / Delete) ---- */
+
+/* Who asks: the requesting controller.  All borrowed. */
+struct usp_agent_caller {
+    const char *endpoint_id; /* from_id of the request */
+    /* Checked per parameter / object when non-NULL (7006 on refusal);
+     * NULL = a trusted local caller (the bridge itself). */
+    const struct usp_agent_perms *perms;
+};
+
+/* One failed parameter (all strings owned by the result). */
+struct usp_agent_perr {
+    char *param;     /* relative to the object, as requested */
+    uint32_t err_code;
+    char *err_msg;
+};
+
+/* Outcome of one object of a Set, Add or Delete, filled by the call
+ * (initialise with usp_agent_result_init, release with
+ * usp_agent_result_clear, also after a failure).  Everything is owned. */
+struct usp_agent_result {
+    uint32_t err_code;  /* 0 = success, else the object's USP error */
+    char *err_msg;      /* NULL on success */
+    char *path;         /* Add: instantiated path; Set/Delete: affected */
+    /* Failed parameters: on success the non-required ones (param_err_list
+     * of OperationSuccess); on 7021 the failed required ones. */
+    struct usp_agent_perr *perrs;
+    size_t n_perrs;
+    /* Set: updated params; Add: created params (relative name -> value,
+     * defaults included). */
+    struct ub_param_list params;
+    /* Add: the instance's unique keys (relative name -> value) the caller
+     * may read (R-ADD.6). */
+    struct ub_param_list keys;
+    /* Delete: every instance path deleted (the instance, and references
+     * deleted with it: a deleted Controller takes its Subscriptions). */
+    struct ub_strv deleted;
+};
+void usp_agent_result_init(struct usp_agent_result *r);
+void usp_agent_result_clear(struct usp_agent_result *r);
+
+/* Set on one concrete object or instance path (ends in '.').  Params are
+ * relative names (a single-instance sub-object's parameter may be given as
+ * "MQTT.Topic").  Checks, per parameter: exists (7010), writable (7013),
+ * permission (7006), type (7011), value: enumeration, range, length, Alias
+ * and permission-string syntax, references to existing roles,
+ * ReferenceList immutability (7012); then unique keys across the table
+ * (7025, object fails).  A failed required param fails the object (7021,
+ * nothing written); failed non-required params are reported and skipped.
+ * Unknown object: 7016.  Changing a Controller MTP's Protocol replaces its
+ * protocol sub-object.  st writable; everything else borrowed. */
+int usp_agent_set(const struct usp_agent_store *st,
+                  const struct usp_agent_caller *who, const char *obj_path,
+                  const struct usp_param_setting *ps, size_t n,
+                  struct usp_agent_result *res) UB_WARN_UNUSED;
+
+/* Add one instance to the concrete table path 'table_path' (ends in '.').
+ * Takes the next instance number (never reused, persisted per table),
+ * applies defaults, then the settings (checked as in usp_agent_set);
+ * assigns unique keys not given (Alias "cpe-<n>", Subscription ID,
+ * free Order / names) and sets agent-owned values (Subscription Recipient
+ * = the caller's Controller instance, CreationDate = now).  Errors: not in
+ * the schema or parent missing 7026, not a table 7018, not creatable by
+ * controllers (MTP, Request) 7019, no permission 7006, a required param
+ * failed 7021, duplicate unique key 7025, Subscription from a controller
+ * without Controller instance 7017. */
+int usp_agent_add(const struct usp_agent_store *st,
+                  const struct usp_agent_caller *who, const char *table_path,
+                  const struct usp_param_setting *ps, size_t n,
+                  struct usp_agent_result *res) UB_WARN_UNUSED;
+
+/* Delete one concrete instance path ("...Subscription.3.").  An absent
+ * instance is success with nothing deleted (R-DEL.2a).  Errors: not an
+ * instance of a hosted table 7026 / 7018, not deletable 7024, no
+ * permission 7006.  Strong references are honoured: deleting a Controller
+ * deletes its Subscriptions; deleting a Role removes it from role lists. */
+int usp_agent_delete(const struct usp_agent_store *st,
+                     const struct usp_agent_caller *who,
+                     const char *inst_path,
+                     struct usp_agent_result *res) UB_WARN_UNUSED;
+
+/* ---- GetSupportedDM ---- */
+
+/* Appends the hosted objects a GetSupportedDM for obj_path asks for to
+ * out->objs, allocating from m (usp_msg_new/decode memory, owned by m).
+ * obj_path may use {i} or instance numbers and may be an ancestor
+ * ("Device.": only the hosted objects below it are added, e.g.
+ * Device.LocalAgent. alone when first_level_only).  flags: borrowed
+ * request (first_level_only, return_*).  perms may be NULL; objects,
+ * params, commands and events the controller may not read are left out.
+ * Existing out->objs are kept (the bridge may put device objects first).
+ * Returns UB_OK (nothing added when obj_path is outside the hosted model),
+ * UB_ENOMEM, UB_EINVAL. */
+int usp_agent_gsdm(struct usp_msg *m, const char *obj_path,
+                   const struct usp_get_supported_dm *flags,
+                   const struct usp_agent_perms *perms,
+                   struct usp_sdm_result *out) UB_WARN_UNUSED;
+
+/* ---- Queries for the bridge ---- */
+
+/* A controller row, everything owned (usp_agent_controller_clear). */
+struct usp_agent_controller {
+    unsigned inst;
+    char *path;        /* "Device.LocalAgent.Controller.2" (no dot) */
+    char *endpoint_id;
+    bool enable;
+    uint32_t periodic_notif_interval;
+    char *periodic_notif_time;
+    /* The first enabled MTP with Protocol MQTT / WebSocket, "" if none. */
+    char *mqtt_topic;
+    char *ws_host;
+    uint32_t ws_port;
+    char *ws_path;
+    bool ws_encryption;
+};
+void usp_agent_controller_clear(struct usp_agent_controller *c);
+
+/* Finds the Controller instance whose EndpointID is endpoint_id.  *out is
+ * filled (owned) on success.  UB_ENOTFOUND if none. */
+int usp_agent_controller_find(const struct usp_agent_store *st,
+                              const char *endpoint_id,
+                              struct usp_agent_controller *out)
+    UB_WARN_UNUSED;
+
+enum usp_agent_notif {
+    USP_AGENT_NOTIF_NONE = 0, /* NotifType empty or unknown */
+    USP_AGENT_NOTIF_VALUE_CHANGE,
+    USP_AGENT_NOTIF_OBJ_CREATION,
+    USP_AGENT_NOTIF_OBJ_DELETION,
+    USP_AGENT_NOTIF_OPER_COMPLETE,
+    USP_AGENT_NOTIF_EVENT,
+};
+
+/* A subscription as handed to a callback: borrowed for the call. */
+struct usp_agent_sub {
+    unsigned inst;
+    const char *path;          /* "Device.LocalAgent.Subscription.3." */
+    bool enable;
+    const char *id;
+    const char *recipient;     /* Controller reference */
+    const char *recipient_eid; /* its EndpointID, "" if dangling */
+    bool recipient_enabled;
+    enum usp_agent_notif notif_type;
+    const char *reference_list;
+    bool persistent;
+    bool notif_retry;
+    uint32_t time_to_live;     /* seconds, 0 = forever */
+    uint32_t notif_expiration; /* seconds */
+    int64_t creation_date;     /* wall seconds, 0 unknown */
+};
+typedef int (*usp_agent_sub_cb)(void *user, const struct usp_agent_sub *s);
+
+/* Calls cb for each subscription (only those with Enable=true and an
+ * enabled recipient when enabled_only).  Non-zero from cb stops and is
+ * returned. */
+int usp_agent_subs_list(const struct usp_agent_store *st, bool enabled_only,
+                        usp_agent_sub_cb cb, void *user) UB_WARN_UNUSED;
+
+/* Deletes the subscriptions whose TimeToLive has run out at 'now' (wall
+ * seconds) and, when restarted is true, the non-Persistent ones (call once
+ * after the bridge starts).  *n_deleted may be NULL.  st writable. */
+int usp_agent_subs_expire(const struct usp_agent_store *st, int64_t now,
+                          bool restarted, size_t *n_deleted) UB_WARN_UNUSED;
+
+/* Request.{i}. bookkeeping for async Operate (strings borrowed).
+ * usp_agent_request_add returns the new instance path in *path (owned,
+ * ub_free, with trailing dot); Status starts "Requested".  status must be
+ * one of Requested Active Canceling Canceled Success Error (UB_EINVAL). */
+int usp_agent_request_add(const struct usp_agent_store *st,
+                          const char *originator, const char *command,
+                          const char *command_key, char **path)
+    UB_WARN_UNUSED;
+int usp_agent_request_set_status(const struct usp_agent_store *st,
+                                 const char *path, const char *status)
+    UB_WARN_UNUSED;
+int usp_agent_request_del(const struct usp_agent_store *st,
+                          const char *path) UB_WARN_UNUSED;
+
+/* The enabled BootParameter.{i}.ParameterName values of a controller
+ * (ctrl_path with or without trailing dot), appended to out (owned by the
+ * caller's strv). */
+int usp_agent_boot_params(const struct usp_agent_store *st,
+                          const char *ctrl_path, struct ub_strv *out)
+    UB_WARN_UNUSED;
+
+/* ---- end of Hosted Device.LocalAgent. ---- */
+
 /* ================================================================== */
 /* 6. MTPs                                                             */
 /* ================================================================== */
