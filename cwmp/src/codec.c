@@ -257,7 +257,7 @@ int cwmp_codec_create(const struct cwmp_codec_limits *lim,
      * pass); no xsi:type on output except where we carry one ourselves;
      * plain input (never parse HTTP headers). */
     c->soap = soap_new1(SOAP_C_UTFSTRING | SOAP_XML_TREE | SOAP_XML_NOTYPE |
-                        SOAP_ENC_PLAIN);
+                        SOAP_ENC_PLAIN | SOAP_XML_IGNORENS);
     if (!c->soap) {
         ub_free(c);
         return UB_ENOMEM;
