@@ -82,11 +82,12 @@ int pdb_batch_put_param(struct pdb_batch *b, enum pdb_space space,
     } else if (rc != MDB_NOTFOUND) {
         return pdb__batch_fail(b, pdb__mdb_err(rc, "get row"));
     }
-    if (mask & PDB_PUT_VALUE) {
-        row.value = is_obj ? NULL : p->value;
-        row.updated_at = p->updated_at ? p->updated_at : ub_wall_s();
-    } else if (is_obj) {
-        row.updated_at = p->updated_at ? p->updated_at : ub_wall_s();
+    if ((mask & PDB_PUT_VALUE) || is_obj) {
+        if (mask & PDB_PUT_VALUE)
+            row.value = is_obj ? NULL : p->value;
+        row.updated_at = p->updated_at > 0   ? p->updated_at
+                         : p->updated_at < 0 ? 0
+                                             : ub_wall_s();
     }
     if (mask & PDB_PUT_TYPE) {
         row.type = is_obj ? UB_T_OBJECT : p->type;

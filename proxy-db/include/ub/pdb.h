@@ -237,7 +237,7 @@ enum pdb_space {
  * instance row (type must be UB_T_OBJECT or UB_T_NONE, stored as
  * UB_T_OBJECT; an empty table is its object row with no instances); other
  * paths are parameters (type must not be UB_T_OBJECT).  updated_at 0 means
- * "now" (ub_wall_s).  The row is stamped with the device's current sync
+ * "now" (ub_wall_s), negative means "unknown" (stored as 0).  The row is stamped with the device's current sync
  * generation.  *created (may be NULL) tells if the row is new: the hook for
  * ObjectCreation events.  The device must be registered (UB_ENOTFOUND).
  * UB_EINVAL for a malformed path, UB_ETOOBIG for one too long to encode. */
