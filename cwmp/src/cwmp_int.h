@@ -130,6 +130,7 @@ struct cwmp__conn {
     bool in_request;      /* between first call and completion */
     bool too_big;         /* body over max_body: 413 at the end */
     size_t discarded;     /* body bytes dropped after too_big */
+    uint64_t req_start_ms; /* first handler call of this request */
     bool authed;          /* authenticated on this connection */
     bool tls_ok;          /* client certificate checked */
     bool tls_seen;        /* TLS connection counted in the stats */

@@ -463,6 +463,7 @@ static enum MHD_Result first_call(struct cwmp_server *s, struct cwmp__conn *c,
         }
     }
     c->in_request = true;
+    c->req_start_ms = ub_now_ms();
     ub_buf_reset(&c->body);
     c->body.max = s->cfg.max_body;
     return MHD_YES;
@@ -487,16 +488,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
         if (!c)
             return MHD_NO;
         *req_cls = c;
+        c->req_start_ms = ub_now_ms();
         if (s->stopping)
             return queue_status(mc, MHD_HTTP_SERVICE_UNAVAILABLE, true);
         return first_call(s, c, url, method);
     }
     c = *req_cls;
+    if (*upload_size) {
+        // Exit (close) if the body trickles in for longer than the idle
+        // timeout: MHD's own timeout only sees inactivity.
+        if (ub_now_ms() - c->req_start_ms >
+            (uint64_t)s->cfg.idle_timeout_s * 1000) {
+            UB_LOGI(CWMP__LOG, "request body too slow: connection closed");
+            s->stats.bad_requests++;
+            return MHD_NO;
+        }
+    }
     if (!c->in_request) {
         /* A response was queued on the first call (401/413/...): MHD
-         * still delivers the body; swallow it. */
+         * still delivers the body; swallow a bounded amount of it. */
+        c->discarded += *upload_size;
         *upload_size = 0;
-        return MHD_YES;
+        return c->discarded > DISCARD_MAX ? MHD_NO : MHD_YES;
     }
     if (*upload_size) {
         /* MHD 0.9.75 refuses a response queued while the body is still
@@ -640,6 +653,10 @@ int cwmp_server_start(struct cwmp_server *s)
                                        (intptr_t)conn_limit, NULL};
     ops[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
                                        NULL};
+    if (s->cfg.max_conn_per_ip)
+        ops[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                                           (intptr_t)s->cfg.max_conn_per_ip,
+                                           NULL};
     ops[n++] = (struct MHD_OptionItem){
         MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, s};
     ops[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED,

@@ -321,6 +321,9 @@ struct cwmp_server_config {
     unsigned idle_timeout_s;   /* between requests; default 30 */
     unsigned max_sessions;     /* concurrent; default 10,000 -> 503 above */
     unsigned max_queue;        /* queued RPCs per device; default 64 */
+    unsigned max_conn_per_ip;  /* concurrent TCP connections from one
+                                  address; default 0 = no limit (CPEs
+                                  behind carrier NAT share addresses) */
     /* Connection Requests */
     unsigned cr_timeout_s;     /* per attempt; default 10 */
     unsigned cr_retries;       /* extra attempts; default 2 */

@@ -758,6 +758,194 @@ static void test_method_and_path(void **state)
     st_done(&t);
 }
 
+
+/* ---- more CPE requests ---- */
+
+#define ENV_HEAD                                                             \
+    "<soap-env:Envelope"                                                     \
+    " xmlns:soap-env=\"http://schemas.xmlsoap.org/soap/envelope/\""          \
+    " xmlns:cwmp=\"urn:dslforum-org:cwmp-1-0\"><soap-env:Header>"            \
+    "<cwmp:ID soap-env:mustUnderstand=\"1\">%s</cwmp:ID></soap-env:Header>"  \
+    "<soap-env:Body>"
+#define ENV_TAIL "</soap-env:Body></soap-env:Envelope>"
+
+static void cl_requests(struct st *t)
+{
+    CURL *e = st_client(t);
+    char inform[4096], req[1024];
+
+    st_inform(inform, sizeof(inform), 0, "r1", "SNR");
+    st_post(t, e, inform);                                   /* r0 */
+    snprintf(req, sizeof(req), ENV_HEAD "<cwmp:GetRPCMethods/>" ENV_TAIL,
+             "g1");
+    st_post(t, e, req);                                      /* r1 */
+    snprintf(req, sizeof(req),
+             ENV_HEAD "<cwmp:X_ACME_Frobnicate><A>1</A>"
+                      "</cwmp:X_ACME_Frobnicate>" ENV_TAIL,
+             "u1");
+    st_post(t, e, req);                                      /* r2: 8000 */
+    curl_easy_cleanup(e);
+    e = st_client(t);
+    st_inform(inform, sizeof(inform), 0, "r2", "SNR");
+    st_post(t, e, inform);                                   /* r3 */
+    snprintf(req, sizeof(req),
+             ENV_HEAD "<cwmp:Reboot><CommandKey>x</CommandKey></cwmp:Reboot>"
+                      ENV_TAIL,
+             "u2");
+    st_post(t, e, req);                                      /* r4: 8000 */
+    curl_easy_cleanup(e);
+}
+
+static void test_cpe_requests(void **state)
+{
+    struct st t;
+    char id[64];
+
+    (void)state;
+    st_init(&t);
+    t.client = cl_requests;
+    st_run(&t);
+    assert_int_equal(t.nr, 5);
+    assert_int_equal(t.r[1].status, 200);
+    assert_non_null(strstr(t.r[1].body, "GetRPCMethodsResponse"));
+    assert_non_null(strstr(t.r[1].body, "TransferComplete"));
+    assert_true(st_find_id(t.r[1].body, id, sizeof(id)));
+    assert_string_equal(id, "g1");
+    assert_int_equal(t.r[2].status, 500);
+    assert_non_null(strstr(t.r[2].body, "8000"));
+    assert_int_equal(t.r[3].status, 200);
+    assert_int_equal(t.r[4].status, 500);
+    assert_non_null(strstr(t.r[4].body, "8000"));
+    assert_int_equal(t.n_inform, 2);
+    assert_int_equal(t.n_end, 2);
+    assert_int_equal(t.end_why[0], CWMP_END_FAULT);
+    assert_int_equal(t.end_why[1], CWMP_END_FAULT);
+    st_done(&t);
+}
+
+static void cl_session_timeout(struct st *t)
+{
+    CURL *e = st_client(t);
+    char inform[4096], tc[4096];
+    struct timespec ts = {0, 400 * 1000 * 1000};
+    int i;
+
+    st_inform(inform, sizeof(inform), 0, "s1", "SNST");
+    st_post(t, e, inform);                   /* r0 */
+    snprintf(tc, sizeof(tc), ST_TC_FMT, "tc");
+    for (i = 0; i < 6; i++) {                /* busy for 2.4 s > 1 s */
+        nanosleep(&ts, NULL);
+        st_post(t, e, tc);
+        if (t->r[t->nr - 1].status != 200)
+            break;
+    }
+    curl_easy_cleanup(e);
+}
+
+static void test_session_timeout(void **state)
+{
+    struct st t;
+
+    (void)state;
+    st_init(&t);
+    t.cfg.session_timeout_s = 1;
+    t.cfg.idle_timeout_s = 5;
+    t.client = cl_session_timeout;
+    st_run(&t);
+    assert_int_equal(t.r[0].status, 200);
+    assert_int_equal(t.n_end, 1);
+    assert_int_equal(t.end_why[0], CWMP_END_TIMEOUT);
+    /* the session is gone: the next request is not an Inform */
+    assert_int_equal(t.r[t.nr - 1].status, 500);
+    assert_true(t.nr < 7);
+    st_done(&t);
+}
+
+static void later_stop(struct st *t)
+{
+    cwmp_server_stop(t->srv, st_stopped, t);
+}
+
+static void cl_wait_forever(struct st *t)
+{
+    CURL *e = st_client(t);
+    char inform[4096];
+
+    st_inform(inform, sizeof(inform), 0, "w", "SNW");
+    st_post(t, e, inform);                   /* r0 */
+    st_post(t, e, NULL);                     /* r1: suspended, then stop */
+    curl_easy_cleanup(e);
+}
+
+static void test_stop_while_waiting(void **state)
+{
+    struct st t;
+
+    (void)state;
+    st_init(&t);
+    t.idle_promise = 1;
+    t.on_later = later_stop;
+    t.later_ms = 300;
+    t.client = cl_wait_forever;
+    st_run(&t);
+    assert_int_equal(t.r[0].status, 200);
+    assert_true(t.r[1].rc != CURLE_OK || t.r[1].status == 204);
+    assert_int_equal(t.n_end, 1);
+    assert_int_equal(t.end_why[0], CWMP_END_SHUTDOWN);
+    st_done(&t);
+}
+
+static size_t slow_rd(char *buf, size_t sz, size_t n, void *u)
+{
+    int *left = u;
+    struct timespec ts = {0, 300 * 1000 * 1000};
+
+    (void)sz;
+    (void)n;
+    if (*left <= 0)
+        return 0;
+    nanosleep(&ts, NULL);
+    (*left)--;
+    memset(buf, ' ', 10);
+    return 10;
+}
+
+static void cl_slow(struct st *t)
+{
+    CURL *e = st_client(t);
+    struct curl_slist *h = NULL;
+    int left = 10; /* 3 s of trickle, idle timeout 1 s */
+
+    h = curl_slist_append(h, "Transfer-Encoding: chunked");
+    h = curl_slist_append(h, "Expect:");
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(e, CURLOPT_POST, 1L);
+    curl_easy_setopt(e, CURLOPT_READFUNCTION, slow_rd);
+    curl_easy_setopt(e, CURLOPT_READDATA, &left);
+    t->r[0].rc = curl_easy_perform(e);
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &t->r[0].status);
+    t->client_flag = left;
+    t->nr = 1;
+    curl_slist_free_all(h);
+    curl_easy_cleanup(e);
+}
+
+static void test_slow_body(void **state)
+{
+    struct st t;
+
+    (void)state;
+    st_init(&t);
+    t.cfg.idle_timeout_s = 1;
+    t.client = cl_slow;
+    st_run(&t);
+    /* cut off before the trickle ended, no answer */
+    assert_true(t.r[0].rc != CURLE_OK);
+    assert_true(t.client_flag > 0);
+    assert_true(st_stats(&t).bad_requests >= 1);
+    st_done(&t);
+}
+
 static void test_devkey(void **state)
 {
     struct cwmp_msg m;
@@ -803,6 +991,10 @@ int main(void)
         cmocka_unit_test(test_auth_digest_sha256),
         cmocka_unit_test(test_auth_any),
         cmocka_unit_test(test_method_and_path),
+        cmocka_unit_test(test_cpe_requests),
+        cmocka_unit_test(test_session_timeout),
+        cmocka_unit_test(test_stop_while_waiting),
+        cmocka_unit_test(test_slow_body),
     };
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
