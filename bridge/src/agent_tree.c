@@ -123,7 +123,8 @@ static const struct ub_tree_ops combined_ops = {
     .subtree = c_subtree,
 };
 
-int agent_tree_open(struct agent_tree *t, struct pdb_rtxn *r, uint32_t dev)
+int agent_tree_open(struct agent_tree *t, struct bridge *b,
+                    struct pdb_rtxn *r, uint32_t dev)
 {
     int err;
 
@@ -131,11 +132,11 @@ int agent_tree_open(struct agent_tree *t, struct pdb_rtxn *r, uint32_t dev)
     err = pdb_tree_create(r, PDB_PARAMS, dev, &t->dev);
     if (err)
         return err;
-    err = pdb_tree_create(r, PDB_AGENT, dev, &t->agent);
-    if (err) {
-        pdb_tree_destroy(&t->dev);
-        return err;
-    }
+    /* the hosted part through usp/'s view: computed UpTime, no _Meta. */
+    hosted_store_ro(&t->hs, r, dev);
+    t->view.st = t->hs.st;
+    t->view.up_since_ms = b->started_ms;
+    usp_agent_tree(&t->view, &t->agent);
     t->tree.ops = &combined_ops;
     t->tree.ctx = t;
     return UB_OK;
@@ -144,6 +145,5 @@ int agent_tree_open(struct agent_tree *t, struct pdb_rtxn *r, uint32_t dev)
 void agent_tree_close(struct agent_tree *t)
 {
     pdb_tree_destroy(&t->dev);
-    pdb_tree_destroy(&t->agent);
     memset(t, 0, sizeof(*t));
 }

@@ -58,7 +58,12 @@ static int cb_on_inform(void *user, const char *devkey,
             in->device_id.product_class ? in->device_id.product_class : "?",
             events, in->params.n);
     b->stats.informs++;
-    return bridge_device_inform(b, devkey, inform);
+    {
+        int err = bridge_device_inform(b, devkey, inform);
+        if (!err)
+            bridge_req_on_inform(b, devkey);
+        return err;
+    }
 }
 
 static void cb_on_cpe_request(void *user, const char *devkey,
@@ -73,7 +78,8 @@ static void cb_on_rpc_result(void *user, const char *devkey, uint64_t rpc_id,
 {
     struct bridge *b = user;
 
-    if (bridge_sync_rpc_result(b, devkey, rpc_id, resp, err))
+    if (bridge_sync_rpc_result(b, devkey, rpc_id, resp, err) ||
+        bridge_req_rpc_result(b, devkey, rpc_id, resp, err))
         return;
     UB_LOGD(MOD, "RPC %llu for %s: %s", (unsigned long long)rpc_id, devkey,
             err ? ub_strerror(err)
@@ -180,7 +186,11 @@ int bridge_init(struct bridge *b, uv_loop_t *loop, struct bridge_config *cfg)
     b->sig_term.data = b->sig_int.data = b->sig_hup.data = b;
 
     ub_list_init(&b->sync_jobs);
+    ub_list_init(&b->jobs);
+    b->started_ms = ub_now_ms();
     err = bridge_controllers_parse(b);
+    if (!err)
+        err = bridge_policies_parse(b);
     if (err)
         return err;
 
@@ -235,7 +245,11 @@ int bridge_start(struct bridge *b)
         UB_LOGE(MOD, "cannot start the USP MTPs: %s", ub_strerror(err));
         return err;
     }
-    return UB_OK;
+    err = bridge_req_start(b);
+    if (err)
+        UB_LOGE(MOD, "cannot load the request queue: %s", ub_strerror(err));
+    b->req_started = !err;
+    return err;
 }
 
 static void on_cwmp_stopped(void *user)
@@ -250,6 +264,8 @@ void bridge_stop(struct bridge *b)
     if (b->stopping)
         return;
     b->stopping = true;
+    if (b->req_started)
+        bridge_req_stop(b);
     bridge_mtp_stop(b);
     if (b->cwmp)
         cwmp_server_stop(b->cwmp, on_cwmp_stopped, b);
@@ -263,6 +279,7 @@ void bridge_stop(struct bridge *b)
 void bridge_destroy(struct bridge *b)
 {
     bridge_sync_destroy_all(b);
+    bridge_req_destroy(b);
     cwmp_server_destroy(b->cwmp);
     b->cwmp = NULL;
     if (b->pdb && b->cfg->store_nosync && pdb_env_sync(b->pdb))

@@ -8,6 +8,7 @@
 
 #include <ub/base.h>
 #include <ub/cwmp.h>
+#include <ub/mapping.h>
 #include <ub/pdb.h>
 #include <ub/usp.h>
 #include <uv.h>
@@ -16,7 +17,7 @@ struct bridge_stats {
     uint64_t informs, devices_registered, syncs_completed, objects_created,
         objects_deleted;
     uint64_t usp_received, usp_sent, usp_bad_records, usp_unknown_agent,
-        usp_refused;
+        usp_refused, usp_device_requests, usp_expired;
 };
 
 #define BRIDGE_MAX_CONTROLLERS 64
@@ -40,6 +41,23 @@ struct bridge_reply_to {
     uint64_t ws_conn;  /* WebSocket: connection id */
 };
 
+/* Get policy of a subtree: max_age_s -1 = cache, 0 = live, N = max-age. */
+#define BRIDGE_MAX_POLICIES 64
+struct bridge_policy {
+    char prefix[256];
+    int64_t max_age_s;
+};
+
+struct hosted_ctx {
+    struct pdb_rtxn *r;    /* reads (a batch's reader when writing) */
+    struct pdb_batch *bt;  /* NULL: read-only */
+    uint32_t dev;
+};
+struct hosted_store {
+    struct usp_agent_store st; /* hand &hs.st to usp_agent_* */
+    struct hosted_ctx h;
+};
+
 struct bridge {
     uv_loop_t *loop;
     struct bridge_config *cfg;
@@ -52,13 +70,25 @@ struct bridge {
     uv_signal_t sig_term, sig_int, sig_hup;
     bool stopping;
     int exit_code;
+    uint64_t started_ms; /* ub_now_ms() at start: hosted UpTime */
     /* running full syncs (device.c) */
     struct ub_list sync_jobs;
     size_t n_sync_jobs;
     struct bridge_stats stats;
     struct bridge_controller controllers[BRIDGE_MAX_CONTROLLERS];
     size_t n_controllers;
+    /* requests running on devices (req.c) */
+    struct ub_list jobs;
+    size_t n_jobs;
+    uv_timer_t req_timer;
+    bool req_started;
+    struct bridge_policy policies[BRIDGE_MAX_POLICIES];
+    size_t n_policies;
+    int64_t default_max_age_s;
 };
+
+/* CWMP RPCs one USP request may need (Add of many objects, etc.). */
+#define BRIDGE_JOB_MAX_RPCS 64
 
 /* Lifecycle, called from main in this order (stop/destroy reversed). */
 int bridge_init(struct bridge *b, uv_loop_t *loop, struct bridge_config *cfg)
@@ -84,19 +114,59 @@ void bridge_sync_destroy_all(struct bridge *b);
 struct agent_tree {
     struct ub_tree tree; /* hand &t->tree to the path engine */
     struct ub_tree dev, agent;
+    struct hosted_store hs;
+    struct usp_agent_view view;
 };
-int agent_tree_open(struct agent_tree *t, struct pdb_rtxn *r, uint32_t dev)
-    UB_WARN_UNUSED;
+int agent_tree_open(struct agent_tree *t, struct bridge *b,
+                    struct pdb_rtxn *r, uint32_t dev) UB_WARN_UNUSED;
 void agent_tree_close(struct agent_tree *t);
 
 /* usp_req.c: USP records for bridged agents. */
 int bridge_controllers_parse(struct bridge *b) UB_WARN_UNUSED;
+int bridge_policies_parse(struct bridge *b) UB_WARN_UNUSED;
+/* hosted.c: the hosted Device.LocalAgent. objects in proxy-db. */
+void hosted_store_ro(struct hosted_store *hs, struct pdb_rtxn *r,
+                     uint32_t dev);
+void hosted_store_rw(struct hosted_store *hs, struct pdb_batch *bt,
+                     uint32_t dev);
+int bridge_hosted_init(struct bridge *b, struct pdb_batch *bt, uint32_t dev,
+                       const char *eid) UB_WARN_UNUSED;
+int bridge_perms_load(struct bridge *b, uint32_t dev, const char *controller,
+                      struct usp_agent_perms **out) UB_WARN_UNUSED;
+/* True if the agent's Controller table has this enabled controller; its
+ * MQTT topic is copied into topic when given. */
+bool bridge_controller_known(struct bridge *b, uint32_t dev,
+                             const char *controller, char *topic,
+                             size_t topic_sz);
+/* Set/Add/Delete whose paths are all hosted. */
+void bridge_hosted_write(struct bridge *b, const struct bridge_reply_to *rt,
+                         uint32_t dev, const struct usp_msg *m);
 const struct bridge_controller *bridge_controller_find(const struct bridge *b,
                                                        const char *eid);
 /* buf borrowed; rt filled with the MTP part by the caller, completed here. */
 void bridge_usp_on_record(struct bridge *b, const uint8_t *buf, size_t len,
                           struct bridge_reply_to *rt);
 /* usp_mtp.c: sends an encoded record back the way rt says. */
+/* Encodes, wraps and sends m (borrowed) to rt; logs failures. */
+void bridge_usp_send_msg(struct bridge *b, const struct bridge_reply_to *rt,
+                         const struct usp_msg *m);
+/* Answers a Get/GetInstances/GetSupportedDM from the store. */
+void bridge_usp_answer_read(struct bridge *b, const struct bridge_reply_to *rt,
+                            uint32_t dev, const struct usp_msg *req);
+
+/* req.c: requests that run on the CWMP device. */
+int bridge_req_start(struct bridge *b) UB_WARN_UNUSED;
+void bridge_req_stop(struct bridge *b);
+void bridge_req_destroy(struct bridge *b);
+/* m taken; raw (the encoded Msg) borrowed. */
+void bridge_req_submit(struct bridge *b, const struct bridge_reply_to *rt,
+                       uint32_t dev, struct usp_msg *m, const uint8_t *raw,
+                       size_t raw_len);
+bool bridge_req_rpc_result(struct bridge *b, const char *devkey,
+                           uint64_t rpc_id, const struct cwmp_msg *resp,
+                           int err);
+void bridge_req_on_inform(struct bridge *b, const char *devkey);
+
 int bridge_mtp_start(struct bridge *b) UB_WARN_UNUSED;
 void bridge_mtp_stop(struct bridge *b);
 /* Serves a (new) agent on every MTP. */

@@ -172,6 +172,20 @@ static const struct opt opts[] = {
      86400, NULL, false,
      "Seconds a USP request may wait for its device before it is answered "
      "with an error; expired changes are never applied later."},
+    {"usp", "max_pending", OPT_LONG, O(usp_max_pending), "10000", 1, 10000000,
+     NULL, false,
+     "Requests waiting for or running on devices at once; beyond it new "
+     "ones are answered with error 7005."},
+    {"usp", "get_policy", OPT_STR, O(usp_get_policy), "cache", 0, 0, NULL,
+     false,
+     "Where Get values come from: cache (proxy-db, kept fresh by syncs and "
+     "Informs), live (GetParameterValues on the device, which refreshes "
+     "the cache) or max-age:<seconds> (cache if younger, else live)."},
+    {"usp", "get_policy_paths", OPT_STR, O(usp_get_policy_paths), "", 0, 0,
+     NULL, false,
+     "Per-subtree overrides of get_policy: comma-separated "
+     "<object path>=<policy>, longest prefix wins (e.g. "
+     "Device.WiFi.=live,Device.Hosts.=max-age:60)."},
 };
 
 static char **str_at(struct bridge_config *c, const struct opt *o)

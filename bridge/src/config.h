@@ -67,6 +67,9 @@ struct bridge_config {
     char *usp_controllers;
     char *usp_untrusted_role;
     long usp_request_timeout;
+    long usp_max_pending;
+    char *usp_get_policy;
+    char *usp_get_policy_paths;
     /* [cpe-credentials]: username = password */
     struct bridge_cred *creds;
     size_t n_creds;

@@ -516,6 +516,12 @@ int bridge_device_inform(struct bridge *b, const char *devkey,
             err = pdb_device_get(pdb_batch_reader(bt), id, &d);
             if (err)
                 goto out;
+            err = bridge_hosted_init(b, bt, id, d.endpoint_id);
+            if (err) {
+                UB_LOGE(MOD, "%s: cannot create Device.LocalAgent. of %s: %s",
+                        devkey, d.endpoint_id, ub_strerror(err));
+                goto out;
+            }
             UB_LOGN(MOD, "new device %s registered as USP agent %s", devkey,
                     d.endpoint_id);
             b->stats.devices_registered++;

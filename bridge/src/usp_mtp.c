@@ -78,16 +78,29 @@ int bridge_usp_send(struct bridge *b, const struct bridge_reply_to *rt,
         d.conn_id = rt->ws_conn;
     } else {
         const char *topic = rt->topic;
+        char ctopic[256] = "";
         if (!*topic) {
             const struct bridge_controller *c =
                 bridge_controller_find(b, rt->controller);
-            if (!c || !*c->topic) {
+            struct pdb_rtxn *r = NULL;
+            uint32_t dev = 0;
+            if (c && *c->topic) {
+                topic = c->topic;
+            } else if (pdb_rtxn_begin(b->pdb, &r) == UB_OK) {
+                /* the agent's Controller.{i}.MTP.{i}.MQTT.Topic */
+                bool found = pdb_device_find_endpoint(r, rt->agent, &dev) == UB_OK;
+                pdb_rtxn_end(r);
+                if (found)
+                    bridge_controller_known(b, dev, rt->controller, ctopic,
+                                            sizeof(ctopic));
+                topic = ctopic;
+            }
+            if (!*topic) {
                 UB_LOGI(MOD, "no reply topic for controller %.64s: the "
                         "request had none and none is configured",
                         rt->controller);
                 return UB_ENOTFOUND;
             }
-            topic = c->topic;
         }
         d.kind = USP_MTP_MQTT;
         d.broker_id = rt->broker_id;

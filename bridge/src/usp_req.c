@@ -37,6 +37,67 @@ static bool scopy(char *d, size_t n, const char *s)
     return true;
 }
 
+/* ---- Get policies ---- */
+
+static int parse_policy(const char *s, int64_t *age)
+{
+    char *end;
+    if (strcmp(s, "cache") == 0) {
+        *age = -1;
+        return UB_OK;
+    }
+    if (strcmp(s, "live") == 0) {
+        *age = 0;
+        return UB_OK;
+    }
+    if (strncmp(s, "max-age:", 8) == 0) {
+        long v = strtol(s + 8, &end, 10);
+        if (*end || v <= 0)
+            return UB_ECONFIG;
+        *age = v;
+        return UB_OK;
+    }
+    return UB_ECONFIG;
+}
+
+int bridge_policies_parse(struct bridge *b)
+{
+    const char *p = b->cfg->usp_get_policy_paths;
+
+    if (parse_policy(b->cfg->usp_get_policy, &b->default_max_age_s)) {
+        UB_LOGE(MOD, "[usp] get_policy: '%s' is not cache, live or "
+                "max-age:<seconds>", b->cfg->usp_get_policy);
+        return UB_ECONFIG;
+    }
+    while (p && *p) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char item[UB_PATH_MAX + 32];
+        char *eq;
+        struct bridge_policy *bp;
+
+        if (n >= sizeof(item) || b->n_policies >= BRIDGE_MAX_POLICIES) {
+            UB_LOGE(MOD, "[usp] get_policy_paths: entry too long or too many");
+            return UB_ECONFIG;
+        }
+        memcpy(item, p, n);
+        item[n] = '\0';
+        eq = strchr(item, '=');
+        bp = &b->policies[b->n_policies];
+        if (!eq || !ub_path_is_object((*eq = '\0', item)) ||
+            strlen(item) >= sizeof(bp->prefix) ||
+            parse_policy(eq + 1, &bp->max_age_s)) {
+            UB_LOGE(MOD, "[usp] get_policy_paths: '%.*s' is not "
+                    "<object path>=<policy>", (int)n, p);
+            return UB_ECONFIG;
+        }
+        memcpy(bp->prefix, item, strlen(item) + 1);
+        b->n_policies++;
+        p = end ? end + 1 : NULL;
+    }
+    return UB_OK;
+}
+
 /* ---- controllers ---- */
 
 int bridge_controllers_parse(struct bridge *b)
@@ -94,8 +155,8 @@ const struct bridge_controller *bridge_controller_find(const struct bridge *b,
 
 /* ---- replies ---- */
 
-static void send_msg(struct bridge *b, const struct bridge_reply_to *rt,
-                     const struct usp_msg *m)
+void bridge_usp_send_msg(struct bridge *b, const struct bridge_reply_to *rt,
+                         const struct usp_msg *m)
 {
     uint8_t *mb = NULL, *rb = NULL;
     size_t ml = 0, rl = 0;
@@ -133,7 +194,7 @@ static void send_error(struct bridge *b, const struct bridge_reply_to *rt,
     m.type = USP_MSG_ERROR;
     m.error.err_code = code;
     m.error.err_msg = text ? text : usp_err_text(code);
-    send_msg(b, rt, &m);
+    bridge_usp_send_msg(b, rt, &m);
 }
 
 /* ---- Get ---- */
@@ -637,8 +698,8 @@ static uint32_t err_to_usp(int err)
     }
 }
 
-static void handle_read(struct bridge *b, const struct bridge_reply_to *rt,
-                        uint32_t dev, const struct usp_msg *req)
+void bridge_usp_answer_read(struct bridge *b, const struct bridge_reply_to *rt,
+                            uint32_t dev, const struct usp_msg *req)
 {
     struct pdb_rtxn *r = NULL;
     struct agent_tree at;
@@ -650,7 +711,7 @@ static void handle_read(struct bridge *b, const struct bridge_reply_to *rt,
     if (!err)
         err = pdb_rtxn_begin(b->pdb, &r);
     if (!err) {
-        err = agent_tree_open(&at, r, dev);
+        err = agent_tree_open(&at, b, r, dev);
         tree_open = !err;
     }
     if (err)
@@ -715,27 +776,135 @@ out:
                 req->msg_id, rt->controller, ub_strerror(err));
         send_error(b, rt, req->msg_id, err_to_usp(err), NULL);
     } else {
-        send_msg(b, rt, resp);
+        bridge_usp_send_msg(b, rt, resp);
     }
     usp_msg_free(resp);
 }
 
-static void dispatch(struct bridge *b, const struct bridge_reply_to *rt,
-                     uint32_t dev, const struct usp_msg *m)
+/* Does the Get need the device ("live" policy, or cache older than the
+ * max-age of its subtree)?  Policy: [usp] get_policy, per subtree
+ * overrides in [usp] get_policy_paths ("Device.WiFi.=live,..."). */
+struct age_ctx {
+    int64_t oldest_ok;
+    bool stale;
+};
+
+static int on_age(void *user, const struct ub_param *p)
 {
+    struct age_ctx *a = user;
+    if (p->type != UB_T_OBJECT && p->updated_at < a->oldest_ok) {
+        a->stale = true;
+        return 1; /* stop */
+    }
+    return 0;
+}
+
+/* True if a cached parameter under the literal part of 'path' (up to the
+ * first wildcard or search) was read longer than max_age_s ago. */
+static bool cache_older_than(struct bridge *b, uint32_t dev, const char *path,
+                             int64_t max_age_s)
+{
+    char prefix[UB_PATH_MAX + 1];
+    size_t n = strcspn(path, "*[+#");
+    struct pdb_rtxn *r = NULL;
+    struct age_ctx a = {ub_wall_s() - max_age_s, false};
+
+    if (n >= sizeof(prefix))
+        return true;
+    memcpy(prefix, path, n);
+    prefix[n] = '\0';
+    if (n && prefix[n - 1] != '.' && strcspn(path, "*[+#") != strlen(path)) {
+        char *dot = strrchr(prefix, '.');
+        if (dot)
+            dot[1] = '\0';
+    }
+    if (pdb_rtxn_begin(b->pdb, &r))
+        return true;
+    if (pdb_param_iter(r, PDB_PARAMS, dev, prefix, on_age, &a) == UB_ECORRUPT)
+        a.stale = true;
+    pdb_rtxn_end(r);
+    return a.stale;
+}
+
+static bool get_needs_device(struct bridge *b, uint32_t dev,
+                             const struct usp_msg *m)
+{
+    for (size_t i = 0; i < m->get.n_paths; i++) {
+        const char *p = m->get.paths[i];
+        const struct bridge_policy *best = NULL;
+        for (size_t k = 0; k < b->n_policies; k++) {
+            size_t l = strlen(b->policies[k].prefix);
+            if (strncmp(p, b->policies[k].prefix, l) == 0 &&
+                (!best || l > strlen(best->prefix)))
+                best = &b->policies[k];
+        }
+        if (strncmp(p, "Device.LocalAgent.", 18) == 0)
+            continue;
+        int64_t age = best ? best->max_age_s : b->default_max_age_s;
+        if (age == 0)
+            return true; /* live */
+        if (age > 0 && cache_older_than(b, dev, p, age))
+            return true; /* max-age exceeded */
+    }
+    return false;
+}
+
+static bool all_hosted(const char *const *paths, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(paths[i], "Device.LocalAgent.", 18) != 0)
+            return false;
+    return n > 0;
+}
+
+static void dispatch(struct bridge *b, const struct bridge_reply_to *rt,
+                     uint32_t dev, struct usp_msg *m, const uint8_t *raw,
+                     size_t raw_len, bool *taken)
+{
+    *taken = false;
     switch (m->type) {
     case USP_MSG_GET:
+        if (get_needs_device(b, dev, m)) {
+            *taken = true;
+            bridge_req_submit(b, rt, dev, m, raw, raw_len);
+            return;
+        }
+        bridge_usp_answer_read(b, rt, dev, m);
+        return;
     case USP_MSG_GET_INSTANCES:
     case USP_MSG_GET_SUPPORTED_DM:
-        handle_read(b, rt, dev, m);
+        bridge_usp_answer_read(b, rt, dev, m);
         return;
+    case USP_MSG_SET:
+    case USP_MSG_ADD:
+    case USP_MSG_DELETE: {
+        const char *paths[BRIDGE_JOB_MAX_RPCS];
+        size_t n = 0;
+        if (m->type == USP_MSG_DELETE) {
+            for (size_t i = 0; i < m->del.n_paths && n < UB_ARRAY_LEN(paths); i++)
+                paths[n++] = m->del.paths[i];
+        } else {
+            const struct usp_obj_settings *o =
+                m->type == USP_MSG_SET ? m->set.objs : m->add.objs;
+            size_t no = m->type == USP_MSG_SET ? m->set.n_objs : m->add.n_objs;
+            for (size_t i = 0; i < no && n < UB_ARRAY_LEN(paths); i++)
+                paths[n++] = o[i].obj_path;
+        }
+        if (all_hosted(paths, n)) {
+            bridge_hosted_write(b, rt, dev, m);
+            return;
+        }
+        *taken = true;
+        bridge_req_submit(b, rt, dev, m, raw, raw_len);
+        return;
+    }
     case USP_MSG_GET_SUPPORTED_PROTO: {
         struct usp_msg r;
         memset(&r, 0, sizeof(r));
         r.msg_id = m->msg_id;
         r.type = USP_MSG_GET_SUPPORTED_PROTO_RESP;
         r.gsp_resp.versions = USP_VERSIONS_SUPPORTED;
-        send_msg(b, rt, &r);
+        bridge_usp_send_msg(b, rt, &r);
         return;
     }
     case USP_MSG_REGISTER:
@@ -809,6 +978,7 @@ void bridge_usp_on_record(struct bridge *b, const uint8_t *buf, size_t len,
     }
     /* Exit if the controller is not allowed */
     if (!bridge_controller_find(b, rec->from_id) &&
+        !bridge_controller_known(b, dev, rec->from_id, NULL, 0) &&
         strcmp(b->cfg->usp_untrusted_role, "refuse") == 0) {
         b->stats.usp_refused++;
         UB_LOGN(MOD, "record from unknown controller %.64s refused",
@@ -828,7 +998,12 @@ void bridge_usp_on_record(struct bridge *b, const uint8_t *buf, size_t len,
                    "the USP Msg could not be decoded");
         goto out;
     }
-    dispatch(b, rt, dev, m);
+    {
+        bool taken = false;
+        dispatch(b, rt, dev, m, rec->payload, rec->payload_len, &taken);
+        if (taken)
+            m = NULL;
+    }
 out:
     usp_msg_free(m);
     usp_record_free(rec);
