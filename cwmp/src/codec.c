@@ -230,6 +230,17 @@ static int codec_send(struct soap *soap, const char *p, size_t n)
     return c->out_err ? SOAP_EOF : SOAP_OK;
 }
 
+/* Unknown elements (vendor headers, extra children) are skipped; without
+ * this callback gSOAP refuses any unknown element inside the SOAP Header.
+ * A header the peer marked mustUnderstand="1" is still refused. */
+static int codec_ignore(struct soap *soap, const char *tag)
+{
+    (void)tag;
+    if (soap->mustUnderstand)
+        return soap->error = SOAP_MUSTUNDERSTAND;
+    return SOAP_OK;
+}
+
 int cwmp_codec_create(const struct cwmp_codec_limits *lim,
                       struct cwmp_codec **out)
 {
@@ -257,7 +268,7 @@ int cwmp_codec_create(const struct cwmp_codec_limits *lim,
      * pass); no xsi:type on output except where we carry one ourselves;
      * plain input (never parse HTTP headers). */
     c->soap = soap_new1(SOAP_C_UTFSTRING | SOAP_XML_TREE | SOAP_XML_NOTYPE |
-                        SOAP_ENC_PLAIN | SOAP_XML_IGNORENS);
+                        SOAP_ENC_PLAIN);
     if (!c->soap) {
         ub_free(c);
         return UB_ENOMEM;
@@ -265,6 +276,7 @@ int cwmp_codec_create(const struct cwmp_codec_limits *lim,
     c->soap->user = c;
     c->soap->frecv = codec_recv;
     c->soap->fsend = codec_send;
+    c->soap->fignore = codec_ignore;
     c->soap->maxlevel = c->lim.max_depth;
     c->soap->maxlength = (long)c->lim.max_string;
     c->soap->maxoccurs = c->lim.max_elements;
@@ -528,16 +540,26 @@ int cwmp_decode(struct cwmp_codec *c, const char *buf, size_t len,
     c->in_len = len;
     c->in_pos = 0;
     soap_set_namespaces(soap, ns_in);
+    soap->mode &= ~(soap_mode)SOAP_XML_IGNORENS;
     soap->header = NULL;
     if (soap_begin_recv(soap) || soap_envelope_begin_in(soap))
         goto soap_fail;
-    // Exit if there was no SOAP 1.1 Envelope (gSOAP tolerates plain XML).
-    if (soap->version != 1) {
+    // Exit if there was no SOAP 1.1 Envelope (gSOAP tolerates plain XML
+    // and any namespace on it).
+    uri = soap_current_namespace_tag(soap, soap->tag);
+    if (soap->version != 1 || !uri ||
+        strcmp(uri, "http://schemas.xmlsoap.org/soap/envelope/") != 0) {
         cwmp__codec_reason(err, errsz, "not a SOAP 1.1 envelope");
         rc = UB_EPROTO;
         goto out;
     }
-    if (soap_recv_header(soap) || soap_body_begin_in(soap))
+    if (soap_recv_header(soap))
+        goto soap_fail;
+    /* Inside the Body, match elements by local name: some CPEs qualify the
+     * RPC's children (<cwmp:DeviceId>) or use odd default namespaces.  Not
+     * in the Header: there gSOAP would then refuse unknown elements. */
+    soap->mode |= SOAP_XML_IGNORENS;
+    if (soap_body_begin_in(soap))
         goto soap_fail;
     rc = copy_header(soap->header, m);
     if (rc)
