@@ -124,6 +124,8 @@ void agent_tree_close(struct agent_tree *t);
 /* usp_req.c: USP records for bridged agents. */
 int bridge_controllers_parse(struct bridge *b) UB_WARN_UNUSED;
 int bridge_policies_parse(struct bridge *b) UB_WARN_UNUSED;
+uint32_t bridge_perm_check_expr(const struct usp_agent_perms *perms,
+                                const char *text, enum usp_agent_op op);
 /* hosted.c: the hosted Device.LocalAgent. objects in proxy-db. */
 void hosted_store_ro(struct hosted_store *hs, struct pdb_rtxn *r,
                      uint32_t dev);

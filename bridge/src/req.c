@@ -31,6 +31,11 @@
 
 enum job_state { JOB_NEW = 0, JOB_SENT = 1 };
 
+#define MIXED_MSG                                                              \
+    "Device.LocalAgent. objects and device objects cannot be changed in "     \
+    "one request: send them separately"
+
+
 enum step {
     ST_NONE = 0,
     ST_GPV,       /* live Get */
@@ -83,6 +88,7 @@ struct job {
     struct jrpc rpcs[BRIDGE_JOB_MAX_RPCS];
     size_t n_rpcs;
     size_t pending;             /* RPCs sent, not answered */
+    struct usp_agent_perms *perms; /* during planning only */
     char pkey[40];              /* ParameterKey for this request */
 };
 
@@ -1036,6 +1042,10 @@ static int plan_set(struct job *j, const struct ub_tree *tree)
                 group_fail(g, USP_ERR_INVALID_PATH, "Set takes object paths");
                 continue;
             }
+            if (usp_agent_path_is_hosted(obj)) {
+                group_fail(g, USP_ERR_REQUEST_DENIED, MIXED_MSG);
+                continue;
+            }
             for (size_t i = 0; i < s->objs[o].n_params; i++) {
                 const struct usp_param_setting *ps = &s->objs[o].params[i];
                 char full[UB_PATH_MAX + 64];
@@ -1045,6 +1055,9 @@ static int plan_set(struct job *j, const struct ub_tree *tree)
                 if (tree->ops->lookup(tree->ctx, full, on_info, &ni) !=
                         UB_OK || !ni.found || ni.object)
                     code = USP_ERR_UNSUPPORTED_PARAM;
+                else if (usp_agent_perm_check(j->perms, full,
+                                              USP_AGENT_OP_WRITE))
+                    code = USP_ERR_PERMISSION_DENIED;
                 else if (!ni.writable)
                     code = USP_ERR_PARAM_READ_ONLY;
                 else if (ub_value_check(ni.type, ps->value) != UB_OK)
@@ -1090,6 +1103,10 @@ static int plan_add(struct job *j, const struct ub_tree *tree)
             err = UB_ENOMEM;
             break;
         }
+        if (usp_agent_path_is_hosted(path)) {
+            group_fail(g, USP_ERR_REQUEST_DENIED, MIXED_MSG);
+            continue;
+        }
         if (!ub_path_is_object(path) || !ub_path_is_valid(path)) {
             group_fail(g, USP_ERR_INVALID_PATH,
                        "Add takes a table path (search paths are not "
@@ -1104,6 +1121,10 @@ static int plan_add(struct job *j, const struct ub_tree *tree)
         if (!ni.writable) {
             group_fail(g, USP_ERR_OBJECT_NOT_CREATABLE,
                        "not a table that accepts Add");
+            continue;
+        }
+        if (usp_agent_perm_check(j->perms, path, USP_AGENT_OP_ADD)) {
+            group_fail(g, USP_ERR_PERMISSION_DENIED, "no permission to add");
             continue;
         }
         for (size_t i = 0; i < a->objs[o].n_params; i++) {
@@ -1146,9 +1167,15 @@ static int plan_delete(struct job *j, const struct ub_tree *tree)
             (void)tree->ops->lookup(tree->ctx, rs.paths.v[r], on_info, &ni);
             if (!ub_path_is_object(rs.paths.v[r]))
                 group_fail(g, USP_ERR_INVALID_PATH, "Delete takes instances");
+            else if (usp_agent_path_is_hosted(rs.paths.v[r]))
+                group_fail(g, USP_ERR_REQUEST_DENIED, MIXED_MSG);
             else if (!ni.writable && ni.found)
                 group_fail(g, USP_ERR_OBJECT_NOT_CREATABLE,
                            "instance of a table that does not allow Delete");
+            else if (usp_agent_perm_check(j->perms, rs.paths.v[r],
+                                          USP_AGENT_OP_DELETE))
+                group_fail(g, USP_ERR_PERMISSION_DENIED,
+                           "no permission to delete");
         }
         usp_resolved_free(&rs);
     }
@@ -1191,10 +1218,15 @@ static int plan(struct job *j)
 {
     struct pdb_rtxn *r = NULL;
     struct agent_tree at;
-    int err = pdb_rtxn_begin(j->b->pdb, &r);
+    int err = bridge_perms_load(j->b, j->dev, j->rt.controller, &j->perms);
 
-    if (err)
+    if (!err)
+        err = pdb_rtxn_begin(j->b->pdb, &r);
+    if (err) {
+        usp_agent_perms_free(j->perms);
+        j->perms = NULL;
         return err;
+    }
     err = agent_tree_open(&at, j->b, r, j->dev);
     if (!err) {
         switch (j->msg->type) {
@@ -1207,6 +1239,8 @@ static int plan(struct job *j)
         agent_tree_close(&at);
     }
     pdb_rtxn_end(r);
+    usp_agent_perms_free(j->perms);
+    j->perms = NULL;
     return err;
 }
 

@@ -197,6 +197,30 @@ static void send_error(struct bridge *b, const struct bridge_reply_to *rt,
     bridge_usp_send_msg(b, rt, &m);
 }
 
+/* ---- permissions ---- */
+
+/* Checks op on the literal part of a path expression (up to the first
+ * wildcard or search): 0 or 7006. */
+uint32_t bridge_perm_check_expr(const struct usp_agent_perms *perms,
+                                const char *text, enum usp_agent_op op)
+{
+    char prefix[UB_PATH_MAX + 1];
+    size_t n = strcspn(text, "*[+#");
+
+    if (!perms)
+        return 0;
+    if (n >= sizeof(prefix))
+        n = sizeof(prefix) - 1;
+    memcpy(prefix, text, n);
+    prefix[n] = '\0';
+    if (n < strlen(text)) {
+        char *dot = strrchr(prefix, '.');
+        if (dot)
+            dot[1] = '\0';
+    }
+    return usp_agent_perm_check(perms, prefix, op);
+}
+
 /* ---- Get ---- */
 
 struct get_walk {
@@ -314,7 +338,8 @@ static int on_one_param(void *user, const struct ub_node *n)
 
 static int get_one_path(struct bridge *b, const struct ub_tree *tree,
                         struct usp_msg *resp, struct usp_get_result *res,
-                        const char *text, uint32_t max_depth)
+                        const char *text, uint32_t max_depth,
+                        const struct usp_agent_perms *perms)
 {
     struct usp_path *p = NULL;
     struct usp_path_err perr;
@@ -324,6 +349,10 @@ static int get_one_path(struct bridge *b, const struct ub_tree *tree,
 
     memset(&rs, 0, sizeof(rs));
     res->requested_path = usp_msg_strdup(resp, text);
+    if ((res->err_code = bridge_perm_check_expr(perms, text, USP_AGENT_OP_READ))) {
+        res->err_msg = usp_msg_strdup(resp, "no read permission on this path");
+        return UB_OK;
+    }
     err = usp_path_parse(text, &p, &perr);
     if (err == UB_EPROTO) {
         res->err_code = USP_ERR_INVALID_PATH_SYNTAX;
@@ -490,7 +519,8 @@ static int on_inst_node(void *user, const struct ub_node *n)
 
 static int instances_one_path(const struct ub_tree *tree, struct usp_msg *resp,
                               struct usp_inst_result *res, const char *text,
-                              bool first_level_only)
+                              bool first_level_only,
+                              const struct usp_agent_perms *perms)
 {
     struct usp_path *p = NULL;
     struct usp_path_err perr;
@@ -499,6 +529,10 @@ static int instances_one_path(const struct ub_tree *tree, struct usp_msg *resp,
 
     memset(&rs, 0, sizeof(rs));
     res->requested_path = usp_msg_strdup(resp, text);
+    if ((res->err_code = bridge_perm_check_expr(perms, text, USP_AGENT_OP_READ))) {
+        res->err_msg = usp_msg_strdup(resp, "no read permission on this path");
+        return UB_OK;
+    }
     err = usp_path_parse(text, &p, &perr);
     if (err == UB_EPROTO) {
         res->err_code = USP_ERR_INVALID_PATH_SYNTAX;
@@ -558,8 +592,12 @@ static struct usp_sdm_obj *sdm_find(struct sdm_walk *w, const char *schema)
 static int on_sdm_node(void *user, const struct ub_node *n)
 {
     struct sdm_walk *w = user;
-    char *schema = ub_path_to_schema(n->path);
+    char *schema;
     int err = UB_OK;
+
+    if (usp_agent_path_is_hosted(n->path))
+        return 0; /* described by usp_agent_gsdm */
+    schema = ub_path_to_schema(n->path);
 
     if (!schema)
         return UB_ENOMEM;
@@ -645,7 +683,8 @@ done:
 
 static int sdm_one_path(const struct ub_tree *tree, struct usp_msg *resp,
                         struct usp_sdm_result *res, const char *text,
-                        const struct usp_get_supported_dm *req)
+                        const struct usp_get_supported_dm *req,
+                        const struct usp_agent_perms *perms)
 {
     struct sdm_walk w;
     char concrete[UB_PATH_MAX + 1];
@@ -654,6 +693,20 @@ static int sdm_one_path(const struct ub_tree *tree, struct usp_msg *resp,
     memset(&w, 0, sizeof(w));
     res->req_obj_path = usp_msg_strdup(resp, text);
     res->data_model_inst_uri = "urn:broadband-forum-org:tr-181-2-16-0-usp";
+    if ((res->err_code = bridge_perm_check_expr(perms, text,
+                                                USP_AGENT_OP_SUPPORTED))) {
+        res->err_msg = usp_msg_strdup(resp, "no permission on this path");
+        return UB_OK;
+    }
+    if (usp_agent_path_is_hosted(text)) {
+        /* Device.LocalAgent. and below: the hosted schema alone */
+        err = usp_agent_gsdm(resp, text, req, perms, res);
+        if (!err && res->n_objs == 0) {
+            res->err_code = USP_ERR_INVALID_PATH;
+            res->err_msg = usp_msg_strdup(resp, "not in the supported data model");
+        }
+        return err;
+    }
     if (!ub_path_is_object(text) || strlen(text) > UB_PATH_MAX) {
         res->err_code = USP_ERR_INVALID_PATH;
         res->err_msg = usp_msg_strdup(resp, "GetSupportedDM takes object paths");
@@ -674,6 +727,8 @@ static int sdm_one_path(const struct ub_tree *tree, struct usp_msg *resp,
     w.params = req->return_params;
     w.base_depth = path_depth(text);
     err = tree->ops->subtree(tree->ctx, text, on_sdm_node, &w);
+    if (!err && strcmp(text, "Device.") == 0)
+        err = usp_agent_gsdm(resp, text, req, perms, res); /* graft */
     if (err == UB_ENOTFOUND || (!err && res->n_objs == 0)) {
         res->err_code = USP_ERR_INVALID_PATH;
         res->err_msg = usp_msg_strdup(resp, "not in the supported data model");
@@ -704,10 +759,13 @@ void bridge_usp_answer_read(struct bridge *b, const struct bridge_reply_to *rt,
     struct pdb_rtxn *r = NULL;
     struct agent_tree at;
     struct usp_msg *resp = NULL;
+    struct usp_agent_perms *perms = NULL;
     bool tree_open = false;
     int err;
 
-    err = usp_msg_new(usp_msg_type_response(req->type), req->msg_id, &resp);
+    err = bridge_perms_load(b, dev, rt->controller, &perms);
+    if (!err)
+        err = usp_msg_new(usp_msg_type_response(req->type), req->msg_id, &resp);
     if (!err)
         err = pdb_rtxn_begin(b->pdb, &r);
     if (!err) {
@@ -728,7 +786,7 @@ void bridge_usp_answer_read(struct bridge *b, const struct bridge_reply_to *rt,
         }
         for (size_t i = 0; !err && i < req->get.n_paths; i++) {
             err = get_one_path(b, &at.tree, resp, &resp->get_resp.results[i],
-                               req->get.paths[i], req->get.max_depth);
+                               req->get.paths[i], req->get.max_depth, perms);
             resp->get_resp.n_results++;
         }
         break;
@@ -745,7 +803,8 @@ void bridge_usp_answer_read(struct bridge *b, const struct bridge_reply_to *rt,
             err = instances_one_path(&at.tree, resp,
                                      &resp->get_instances_resp.results[i],
                                      req->get_instances.obj_paths[i],
-                                     req->get_instances.first_level_only);
+                                     req->get_instances.first_level_only,
+                                     perms);
             resp->get_instances_resp.n_results++;
         }
         break;
@@ -759,7 +818,7 @@ void bridge_usp_answer_read(struct bridge *b, const struct bridge_reply_to *rt,
         }
         for (size_t i = 0; !err && i < req->gsdm.n_obj_paths; i++) {
             err = sdm_one_path(&at.tree, resp, &resp->gsdm_resp.results[i],
-                               req->gsdm.obj_paths[i], &req->gsdm);
+                               req->gsdm.obj_paths[i], &req->gsdm, perms);
             resp->gsdm_resp.n_results++;
         }
         break;
@@ -779,6 +838,7 @@ out:
         bridge_usp_send_msg(b, rt, resp);
     }
     usp_msg_free(resp);
+    usp_agent_perms_free(perms);
 }
 
 /* Does the Get need the device ("live" policy, or cache older than the
