@@ -1062,6 +1062,107 @@ static void test_readonly_while_writer(void **state)
     assert_int_equal(pdb_batch_commit(b), UB_OK);
 }
 
+/* ---- allocation failures ---- */
+
+static int ignore_node(void *user, const struct ub_node *n)
+{
+    (void)user;
+    (void)n;
+    return 0;
+}
+
+/* One pass over most entry points; any call may fail with UB_ENOMEM.
+ * Returns UB_OK only if everything succeeded. */
+static int alloc_scenario(const char *dir)
+{
+    struct pdb_env *env = NULL;
+    struct pdb_batch *b = NULL;
+    struct pdb_rtxn *r = NULL;
+    struct pdb_device d = {0}, got = {0};
+    struct ub_param p = {0}, gp = {0};
+    struct ub_tree t = {0};
+    uint32_t id = 0, gen;
+    int err;
+
+    err = pdb_env_open(dir, NULL, &env);
+    if (err)
+        goto out;
+    err = pdb_batch_begin(env, &b);
+    if (err)
+        goto out;
+    err = pdb_device_find_endpoint(pdb_batch_reader(b), "os::M", &id);
+    if (err == UB_ENOTFOUND) {
+        d.endpoint_id = "os::M";
+        d.cwmp_device_id = "M-M-M";
+        d.conn_req_url = "http://x/";
+        err = pdb_device_put(b, &d, &id);
+    }
+    if (!err)
+        err = pdb_sync_begin(b, id, NULL, &gen);
+    if (!err)
+        err = pdb_sync_set_cursor(b, id, "Device.A.");
+    p.path = "Device.A.1.B";
+    p.value = "v";
+    p.type = UB_T_STRING;
+    p.type_name = "xsd:string";
+    if (!err)
+        err = pdb_batch_put_param(b, PDB_PARAMS, id, &p, PDB_PUT_ALL, NULL);
+    if (!err)
+        err = pdb_sync_finish(b, id, gen, NULL, NULL, NULL, NULL);
+    if (!err)
+        err = pdb_queue_push(b, id, "x", 1, 0, NULL);
+    if (!err)
+        err = pdb_queue_expire(b, 1, NULL, NULL, NULL);
+    if (err)
+        goto out;
+    err = pdb_batch_commit(b);
+    b = NULL;
+    if (err)
+        goto out;
+    err = pdb_rtxn_begin(env, &r);
+    if (!err)
+        err = pdb_device_get(r, id, &got);
+    if (!err)
+        err = pdb_param_get(r, PDB_PARAMS, id, "Device.A.1.B", &gp);
+    if (!err)
+        err = pdb_tree_create(r, PDB_PARAMS, id, &t);
+    if (!err)
+        err = t.ops->subtree(t.ctx, "Device.", ignore_node, NULL);
+out:
+    pdb_tree_destroy(&t);
+    ub_param_clear(&gp);
+    pdb_device_clear(&got);
+    pdb_rtxn_end(r);
+    pdb_batch_abort(b);
+    pdb_env_close(env);
+    return err;
+}
+
+static void test_alloc_failures(void **state)
+{
+    struct fx *f = *state;
+    size_t base;
+    int n, err = UB_ENOMEM;
+
+    pdb_env_close(f->env);
+    f->env = NULL;
+    base = ub_mem_in_use();
+    for (n = 0; n < 500 && err; n++) {
+        ub_mem_fail_after(n);
+        err = alloc_scenario(f->dir);
+        ub_mem_fail_after(-1);
+        /* Nothing leaks whatever failed, and only ENOMEM may appear. */
+        assert_int_equal(ub_mem_in_use(), base);
+        if (err)
+            assert_int_equal(err, UB_ENOMEM);
+    }
+    print_message("allocation sweep: succeeded after %d failure points\n",
+                  n - 1);
+    assert_int_equal(err, UB_OK);
+    assert_true(n > 3); /* the sweep did hit several allocations */
+    assert_int_equal(pdb_env_open(f->dir, NULL, &f->env), UB_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1085,6 +1186,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batch_rules, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_readonly_while_writer, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_alloc_failures, fx_setup,
                                         fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
