@@ -271,6 +271,13 @@ int pdb_env_open(const char *path, const struct pdb_config *cfg,
         err = pdb__mdb_err(rc, path);
         goto out;
     }
+    if (!e->cfg.read_only) {
+        /* Free reader slots left by killed processes (tools, a crashed
+         * daemon): they would pin old pages and let the file grow. */
+        int dead = 0;
+        if (mdb_reader_check(e->env, &dead) == 0 && dead > 0)
+            UB_LOGN(PDB_MOD, "cleared %d stale reader slot(s)", dead);
+    }
     err = open_dbs(e);
     if (err)
         goto out;
