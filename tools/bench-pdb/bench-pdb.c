@@ -366,6 +366,24 @@ int main(int argc, char **argv)
     if (err)
         die("stats", err);
     pdb_rtxn_end(r);
+    /* Point reads, each in its own short read transaction (the pattern
+     * of the loop: never hold a read txn across callbacks). */
+    const int npt = 100000;
+    c0 = cpu_now();
+    for (int i = 0; i < npt; i++) {
+        struct ub_param gp;
+        const struct row *rw = &rows[(size_t)(i * 7919) % nrows];
+        err = pdb_rtxn_begin(env, &r);
+        if (!err)
+            err = pdb_param_get(r, PDB_PARAMS, ids[i % ndev], rw->path, &gp);
+        if (err)
+            die("point read", err);
+        ub_param_clear(&gp);
+        pdb_rtxn_end(r);
+    }
+    double ptc = cpu_now() - c0;
+    printf("  point read   : %.2f us cpu (rtxn begin + param_get + end)\n",
+           ptc * 1e6 / npt);
     printf("\n[size] %llu rows (%d devices x %zu)\n",
            (unsigned long long)st.params, ndev, nrows);
     printf("  map pages used : %.1f bytes/row (%llu KiB; params db: %llu "
