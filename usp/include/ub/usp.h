@@ -697,8 +697,9 @@ struct usp_msg {
  *   out:      returned owned (usp_msg_free).
  * Checks: the protobuf parses; header and body are present; the body holds
  * exactly one request/response/error with its inner message set; msg_id is
- * non-empty.  Returns UB_OK, UB_EPROTO (caller answers 7000/7100-style per
- * its policy; usp_msg_decode_err() says which code), UB_ENOMEM, UB_EINVAL. */
+ * non-empty.  Returns UB_OK, UB_EPROTO (malformed: R-MSG.1 lets the
+ * receiver ignore it or answer an Error, e.g. 7000 Message failed, when the
+ * record's diag gave a msg_id), UB_ENOMEM, UB_EINVAL. */
 int usp_msg_decode(const void *buf, size_t len, struct usp_msg **out)
     UB_WARN_UNUSED;
 
