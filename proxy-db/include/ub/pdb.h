@@ -298,8 +298,10 @@ int pdb_sync_begin(struct pdb_batch *b, uint32_t dev, const char *prefix,
 int pdb_sync_set_cursor(struct pdb_batch *b, uint32_t dev, const char *cursor)
     UB_WARN_UNUSED;
 /* Finishes a sync: deletes every params row under 'prefix' (NULL = all)
- * not stamped with 'gen' since pdb_sync_begin, calling cb (may be NULL)
- * for each (the ObjectDeletion hook).  A full sync also sets sync_state
+ * whose generation is older than 'gen' (not put since pdb_sync_begin
+ * returned gen), calling cb (may be NULL) for each before deleting it (the
+ * ObjectDeletion hook; filter on node->type == UB_T_OBJECT).  Corrupt rows
+ * under the prefix are deleted too.  A full sync also sets sync_state
  * SYNCED and clears the cursor.  UB_ESTATE if gen is not the device's
  * current generation. *deleted (may be NULL) gets the count. */
 int pdb_sync_finish(struct pdb_batch *b, uint32_t dev, uint32_t gen,
