@@ -269,8 +269,8 @@ static void test_parse_invalid(void **state)
         "", ".", "Device", "Reset()", "Boot!", "Device..", ".Device.",
         "Device.IP.Interface.[].",
         "Device.IP.Interface.{Type==\"Normal\"}.Status",
-        "Device.IP.Interface.[Type==\"Normal\"&&IPv4Address.*."
-        "AddressingType==\"Static\"].Status",
+        ("Device.IP.Interface.[Type==\"Normal\"&&IPv4Address.*."
+         "AddressingType==\"Static\"].Status"),
         "Device.1.", "Device.*.", "Device.IP.Interface.01.",
         "Device.IP.Interface.0.", "Device.IP.Interface.1.2.",
         "Device.IP.Interface.1.*.", "Device.IP.Interface.4294967296.",
