@@ -243,6 +243,31 @@ out:
     return err;
 }
 
+/* Deletes every entry of an index that points at id (repair path for a
+ * corrupt device record, whose keys are unknown): a full index scan. */
+static int idx_del_id(struct pdb_batch *b, int db, uint32_t id)
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    int rc;
+
+    rc = mdb_cursor_open(b->r.txn, b->r.env->db[db], &c);
+    if (rc)
+        return pdb__batch_fail(b, pdb__mdb_err(rc, "cursor_open"));
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (v.mv_size == 4 && pdb__be32_get(v.mv_data) == id) {
+            rc = mdb_cursor_del(c, 0);
+            if (rc)
+                break;
+        }
+    }
+    mdb_cursor_close(c);
+    if (rc && rc != MDB_NOTFOUND)
+        return pdb__batch_fail(b, pdb__mdb_err(rc, "index scan"));
+    return UB_OK;
+}
+
 int pdb_device_del(struct pdb_batch *b, uint32_t id)
 {
     uint8_t kb[4];
@@ -250,11 +275,17 @@ int pdb_device_del(struct pdb_batch *b, uint32_t id)
     int err;
 
     err = pdb__batch_load_dev(b, id);
-    if (err)
-        return err;
-    err = idx_del(b, PDB__DB_DEV_EP, b->dev.endpoint_id);
-    if (!err)
-        err = idx_del(b, PDB__DB_DEV_CWMP, b->dev.cwmp_device_id);
+    if (err == UB_ECORRUPT) {
+        UB_LOGW(PDB_MOD, "device %u: deleting despite a corrupt record",
+                (unsigned)id);
+        err = idx_del_id(b, PDB__DB_DEV_EP, id);
+        if (!err)
+            err = idx_del_id(b, PDB__DB_DEV_CWMP, id);
+    } else if (!err) {
+        err = idx_del(b, PDB__DB_DEV_EP, b->dev.endpoint_id);
+        if (!err)
+            err = idx_del(b, PDB__DB_DEV_CWMP, b->dev.cwmp_device_id);
+    }
     if (err)
         return err;
     /* Drop the cached copy: it must not be flushed back. */

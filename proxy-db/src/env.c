@@ -524,8 +524,9 @@ int pdb__batch_load_dev(struct pdb_batch *b, uint32_t dev)
         return pdb__batch_fail(b, err);
     err = pdb__dev_decode(v.mv_data, v.mv_size, &d);
     if (err) {
+        /* Not sticky: the caller may still delete and re-register it. */
         UB_LOGE(PDB_MOD, "device %u: corrupt registry record", (unsigned)dev);
-        return pdb__batch_fail(b, UB_ECORRUPT);
+        return UB_ECORRUPT;
     }
     err = pdb__dev_copy(&d, &b->dev);
     if (err)

@@ -38,10 +38,13 @@
  *    read through pdb_batch_reader() (sees its own writes).  Only one batch
  *    may be open per environment at a time (LMDB has a single writer);
  *    a second pdb_batch_begin returns UB_ESTATE.
- *  - Sticky failure: once a storage error (UB_EDB, UB_EFULL, UB_ECORRUPT,
- *    UB_ENOMEM) happened in a batch, every further call on it returns that
- *    error and pdb_batch_commit aborts.  Argument errors (UB_EINVAL,
- *    UB_ETOOBIG, UB_ENOTFOUND, UB_EEXIST) leave the batch usable.
+ *  - Sticky failure: once a storage error (UB_EDB, UB_EIO, UB_ENOMEM,
+ *    UB_EFULL from a full map) happened in a batch, every further call on it
+ *    returns that error and pdb_batch_commit aborts.  Argument errors and
+ *    per-call limits (UB_EINVAL, UB_ETOOBIG, UB_ENOTFOUND, UB_EEXIST, a full
+ *    queue's UB_EFULL) and a corrupt stored record met by a call
+ *    (UB_ECORRUPT: mark the device unsynced, or delete and re-register it
+ *    if its registry record is the corrupt one) leave the batch usable.
  *
  * Caveats:
  *  - Avoid long-lived read transactions (they pin old pages and make the file

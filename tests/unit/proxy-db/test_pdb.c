@@ -600,6 +600,23 @@ static void test_corrupt_detect(void **state)
     assert_int_equal(pdb_rtxn_begin(f->env, &r), UB_OK);
     assert_int_equal(pdb_device_get(r, d, &dv), UB_ECORRUPT);
     pdb_rtxn_end(r);
+    /* Repair: a batch touching it gets UB_ECORRUPT but stays usable; the
+     * device can be deleted (indexes found by scan) and registered again. */
+    uint32_t x, d2;
+    assert_int_equal(pdb_batch_begin(f->env, &b), UB_OK);
+    assert_int_equal(put(b, d, "Device.B.Name", "b", NULL), UB_ECORRUPT);
+    assert_int_equal(pdb_device_del(b, d), UB_OK);
+    assert_int_equal(pdb_device_find_cwmp(pdb_batch_reader(b), "C-C-C", &x),
+                     UB_ENOTFOUND);
+    assert_int_equal(pdb_batch_commit(b), UB_OK);
+    d2 = add_device(f->env, "os::C", "C-C-C");
+    assert_int_not_equal(d2, d);
+    assert_int_equal(pdb_rtxn_begin(f->env, &r), UB_OK);
+    assert_int_equal(pdb_device_find_endpoint(r, "os::C", &x), UB_OK);
+    assert_int_equal(x, d2);
+    assert_int_equal(pdb_param_get(r, PDB_PARAMS, d, "Device.B.Name", &got),
+                     UB_ENOTFOUND);
+    pdb_rtxn_end(r);
 }
 
 /* ---- map full ---- */
