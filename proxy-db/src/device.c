@@ -213,6 +213,7 @@ int pdb_device_list(struct pdb_rtxn *r, pdb_device_cb cb, void *user)
 {
     MDB_cursor *c = NULL;
     MDB_val k, v;
+    bool corrupt = false;
     int rc, err;
 
     if (!cb)
@@ -227,10 +228,11 @@ int pdb_device_list(struct pdb_rtxn *r, pdb_device_cb cb, void *user)
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         struct pdb_device d;
         if (k.mv_size != 4 || pdb__dev_decode(v.mv_data, v.mv_size, &d)) {
-            UB_LOGE(PDB_MOD, "corrupt registry record (key size %zu)",
-                    k.mv_size);
-            err = UB_ECORRUPT;
-            goto out;
+            /* Skip it so that one bad record does not hide the fleet. */
+            UB_LOGE(PDB_MOD, "device %u: corrupt registry record (skipped)",
+                    k.mv_size == 4 ? (unsigned)pdb__be32_get(k.mv_data) : 0u);
+            corrupt = true;
+            continue;
         }
         d.id = pdb__be32_get(k.mv_data);
         err = cb(user, &d);
@@ -238,6 +240,8 @@ int pdb_device_list(struct pdb_rtxn *r, pdb_device_cb cb, void *user)
             goto out;
     }
     err = rc == MDB_NOTFOUND ? UB_OK : pdb__mdb_err(rc, "cursor_get");
+    if (!err && corrupt)
+        err = UB_ECORRUPT;
 out:
     mdb_cursor_close(c);
     return err;

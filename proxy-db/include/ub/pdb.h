@@ -206,8 +206,9 @@ int pdb_device_find_endpoint(struct pdb_rtxn *r, const char *endpoint_id,
 int pdb_device_find_cwmp(struct pdb_rtxn *r, const char *cwmp_device_id,
                          uint32_t *id) UB_WARN_UNUSED;
 /* Calls cb for every device in id order with a borrowed record.  A non-zero
- * return of cb stops the walk and is returned.  A corrupt record stops it
- * with UB_ECORRUPT (logged). */
+ * return of cb stops the walk and is returned.  Corrupt records are skipped
+ * (logged with their id) and the walk then ends with UB_ECORRUPT after
+ * visiting every readable record. */
 typedef int (*pdb_device_cb)(void *user, const struct pdb_device *d);
 int pdb_device_list(struct pdb_rtxn *r, pdb_device_cb cb, void *user)
     UB_WARN_UNUSED;

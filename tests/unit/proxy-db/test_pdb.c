@@ -541,6 +541,7 @@ static void test_corrupt_detect(void **state)
 {
     struct fx *f = *state;
     uint32_t d = add_device(f->env, "os::C", "C-C-C");
+    uint32_t other = add_device(f->env, "os::C2", "C-C-2");
     struct pdb_batch *b;
     struct pdb_rtxn *r;
     struct ub_param got;
@@ -599,6 +600,11 @@ static void test_corrupt_detect(void **state)
     assert_int_equal(pdb_env_open(f->dir, NULL, &f->env), UB_OK);
     assert_int_equal(pdb_rtxn_begin(f->env, &r), UB_OK);
     assert_int_equal(pdb_device_get(r, d, &dv), UB_ECORRUPT);
+    int nlisted = 0;
+    assert_int_equal(pdb_device_list(r, count_dev, &nlisted), UB_ECORRUPT);
+    assert_int_equal(nlisted, 1); /* the readable one is still listed */
+    assert_int_equal(pdb_device_get(r, other, &dv), UB_OK);
+    pdb_device_clear(&dv);
     pdb_rtxn_end(r);
     /* Repair: a batch touching it gets UB_ECORRUPT but stays usable; the
      * device can be deleted (indexes found by scan) and registered again. */
