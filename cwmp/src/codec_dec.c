@@ -17,6 +17,7 @@
 
 #include "soapH.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <string.h>
 
@@ -93,6 +94,46 @@ static int alloc_items(void **out, size_t n, size_t size)
 /* Shared pieces                                                       */
 /* ------------------------------------------------------------------ */
 
+static bool ncname(const char *s, size_t n)
+{
+    if (!n || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
+        return false;
+    for (size_t i = 1; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-' &&
+            s[i] != '.')
+            return false;
+    return true;
+}
+
+/* The xsi:type QName as gSOAP hands it over, made safe to write back:
+ * "xsd:foo" (prefixes of our own namespace table are kept), "foo" (other
+ * prefixes, and gSOAP's "URI":foo form for undeclared namespaces, lose
+ * theirs; the local name still gives the type), or NULL when it is not a
+ * QName at all (then the value is untyped). */
+static const char *clean_qname(const char *q)
+{
+    static const char *const keep[] = {"xsd:", "xsi:", "SOAP-ENC:",
+                                       "SOAP-ENV:", "cwmp:"};
+    const char *colon;
+
+    if (!q)
+        return NULL;
+    if (*q == '"') {
+        const char *e = strrchr(q + 1, '"');
+        if (!e || e[1] != ':')
+            return NULL;
+        q = e + 2;
+    }
+    colon = strchr(q, ':');
+    if (colon) {
+        for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+            if (!strncmp(q, keep[i], strlen(keep[i])))
+                return ncname(colon + 1, strlen(colon + 1)) ? q : NULL;
+        q = colon + 1;
+    }
+    return ncname(q, strlen(q)) ? q : NULL;
+}
+
 static int dec_pvlist(struct dec *d, const struct cwmp__ParameterValueList *l,
                       struct ub_param_list *out)
 {
@@ -103,6 +144,7 @@ static int dec_pvlist(struct dec *d, const struct cwmp__ParameterValueList *l,
     for (int i = 0; i < l->__sizeParameterValueStruct; i++) {
         const struct cwmp__ParameterValueStruct *s = &l->ParameterValueStruct[i];
         struct ub_param *p;
+        const char *qn;
         enum ub_type t;
 
         if (!s->Name)
@@ -114,10 +156,11 @@ static int dec_pvlist(struct dec *d, const struct cwmp__ParameterValueList *l,
             return err;
         TRY(cwmp__dup(&p->path, s->Name));
         TRY(cwmp__dup0(&p->value, s->Value.__item));
-        t = ub_type_from_name(s->Value.xsi__type);
+        qn = clean_qname(s->Value.xsi__type);
+        t = ub_type_from_name(qn);
         p->type = t;
-        if (t == UB_T_NONE && s->Value.xsi__type && *s->Value.xsi__type)
-            TRY(cwmp__dup(&p->type_name, s->Value.xsi__type));
+        if (t == UB_T_NONE && qn)
+            TRY(cwmp__dup(&p->type_name, qn));
     }
 out:
     return err;

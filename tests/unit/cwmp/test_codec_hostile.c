@@ -355,6 +355,44 @@ static void test_limits(void **state)
     cwmp_codec_destroy(c);
 }
 
+/* Found by fuzzing: an xsd namespace URI cut by a NUL byte made gSOAP hand
+ * over "URI":boolean QNames, which it then wrote back as xsi:type="". */
+static void test_odd_type_qnames(void **state)
+{
+    static const char doc[] =
+        "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" "
+        "xmlns:xsd=\"http://www.w3.org/2001/XMLSc\0\x11ma\" "
+        "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+        "xmlns:v=\"urn:vendor\" xmlns:cwmp=\"urn:dslforum-org:cwmp-1-2\">"
+        "<s:Body><cwmp:GetParameterValuesResponse><ParameterList>"
+        "<ParameterValueStruct><Name>A</Name><Value xsi:type=\"xsd:boolean\">"
+        "1</Value></ParameterValueStruct>"
+        "<ParameterValueStruct><Name>B</Name><Value xsi:type=\"v:thing\">"
+        "x</Value></ParameterValueStruct>"
+        "<ParameterValueStruct><Name>C</Name><Value xsi:type=\"a b\">"
+        "y</Value></ParameterValueStruct>"
+        "</ParameterList></cwmp:GetParameterValuesResponse></s:Body>"
+        "</s:Envelope>";
+    struct cwmp_codec *c = codec(0, 0, 0, 0);
+    struct cwmp_msg *m = tu_decode_str(c, doc, sizeof(doc) - 1), *d;
+    struct ub_buf b;
+    (void)state;
+    assert_int_equal(m->params.n, 3);
+    assert_int_equal(m->params.v[0].type, UB_T_BOOL);
+    assert_int_equal(m->params.v[1].type, UB_T_NONE);
+    assert_string_equal(m->params.v[1].type_name, "thing");
+    assert_int_equal(m->params.v[2].type, UB_T_NONE);
+    assert_null(m->params.v[2].type_name);
+    b = tu_encode(c, m);
+    assert_false(tu_contains(&b, "xsi:type=\"\""));
+    assert_contains(&b, "<Value xsi:type=\"thing\">x</Value>");
+    ub_buf_free(&b);
+    d = tu_round_trip(c, m);
+    cwmp_msg_free(d);
+    cwmp_msg_free(m);
+    cwmp_codec_destroy(c);
+}
+
 /* curl "torture": fail the Nth ub_malloc for every N during a decode. */
 static void test_alloc_failures(void **state)
 {
@@ -399,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_billion_laughs_and_xxe),
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_odd_type_qnames),
         cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, grp_setup, grp_teardown);
