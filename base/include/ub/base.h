@@ -110,7 +110,7 @@ void ub_log_set_sink(ub_log_sink_fn fn, void *user);
 void ub_log(enum ub_log_level lvl, const char *module, const char *fmt, ...)
     UB_PRINTF(3, 4);
 void ub_vlog(enum ub_log_level lvl, const char *module, const char *fmt,
-             va_list ap);
+             va_list ap) UB_PRINTF(3, 0);
 
 #define UB_LOG_ENABLED(lvl) ((lvl) <= ub_log_get_level())
 #define UB_LOGE(mod, ...) ub_log(UB_LOG_ERR, mod, __VA_ARGS__)
