@@ -227,6 +227,8 @@ void cwmp__conn_resume(struct cwmp__conn *c)
 }
 
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
+    UB_PRINTF(2, 0);
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
     char line[512];
     size_t n;
