@@ -40,6 +40,7 @@
 #include <libwebsockets.h>
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -634,6 +635,23 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
 /* context                                                             */
 /* ------------------------------------------------------------------ */
 
+/* lws 4.1 loads its libuv glue as a plugin and dlclose()s it when a
+ * context is finally destroyed.  With a foreign loop that last step can run
+ * from one of the plugin's own uv close callbacks, which then returns into
+ * unmapped code (seen: SIGSEGV in uv_run after teardown, about 1 run in 3).
+ * Pinning the plugin with RTLD_NODELETE keeps its code mapped for the life
+ * of the process; the handle is deliberately never closed. */
+static void pin_evlib_plugin(void)
+{
+    static bool pinned;
+    if (pinned)
+        return;
+    pinned = true;
+    if (!dlopen(LWS_INSTALL_LIBDIR "/libwebsockets-evlib_uv.so",
+                RTLD_NOW | RTLD_NODELETE))
+        UB_LOGW(MTP_LOG, "cannot pin the lws uv plugin: %s", dlerror());
+}
+
 static int ws_get(struct usp_mtp *m, struct mtp__ws **out)
 {
     if (m->ws) {
@@ -653,6 +671,7 @@ static int ws_get(struct usp_mtp *m, struct mtp__ws **out)
     w->protos[0].rx_buffer_size = 16384;
     /* protos[1] stays all-zero: the list terminator */
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
+    pin_evlib_plugin();
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
     info.options = LWS_SERVER_OPTION_LIBUV |
