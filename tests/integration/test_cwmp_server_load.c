@@ -335,8 +335,13 @@ static void test_load_and_abuse(void **state)
     assert_int_equal(st.sessions_active, 0);
     assert_int_equal(c.slow_closed, SLOW);
     assert_int_equal(c.hostile_closed, 5);
-    /* bounded: well under 64 MB of growth for all of this */
+    /* bounded: well under 64 MB of growth for all of this (ASan's
+     * quarantine holds freed memory: allow more there) */
+#if defined(__SANITIZE_ADDRESS__)
+    assert_true(rss1 - rss0 < 256 * 1024);
+#else
     assert_true(rss1 - rss0 < 64 * 1024);
+#endif
 }
 
 int main(void)
