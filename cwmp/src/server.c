@@ -368,7 +368,7 @@ static enum MHD_Result queue_reply(struct cwmp_server *s, struct cwmp__conn *c,
                             "text/xml; charset=\"utf-8\"");
     if (rp->set_cookie && c->session) {
         snprintf(cookie, sizeof(cookie), CWMP__COOKIE_NAME "=%016" PRIx64
-                 "; Path=%s; HttpOnly",
+                 "; Path=%s",
                  c->session->cookie,
                  (s->cfg.path && s->cfg.path[0] == '/') ? s->cfg.path : "/");
         MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, cookie);

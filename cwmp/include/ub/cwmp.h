@@ -257,11 +257,12 @@ void cwmp_msg_free(struct cwmp_msg *m);
 /* Codec                                                               */
 /* ------------------------------------------------------------------ */
 
+/* A zero field means its default. */
 struct cwmp_codec_limits {
     size_t max_envelope;   /* bytes; default 1 MiB */
     unsigned max_depth;    /* XML nesting; default 32 */
     size_t max_elements;   /* array items; default 100,000 */
-    size_t max_string;     /* one string; default 64 KiB */
+    size_t max_string;     /* one string (or attribute); default 64 KiB */
 };
 
 struct cwmp_codec;
@@ -271,17 +272,22 @@ int cwmp_codec_create(const struct cwmp_codec_limits *lim,
                       struct cwmp_codec **out) UB_WARN_UNUSED;
 void cwmp_codec_destroy(struct cwmp_codec *c);
 
-/* Decodes one SOAP envelope (buf borrowed).  On success *out is owned by the
- * caller.  On failure returns UB_EPROTO (malformed XML/SOAP, unknown RPC),
- * UB_ETOOBIG (a limit crossed) or UB_ENOMEM, and writes a short reason into
- * err (may be NULL).  An envelope with an unknown method decodes as
- * UB_ENOTSUP with *out set (method CWMP_M_NONE, id and version filled) so the
- * caller can answer with fault 8000 / 9000 using the right cwmp:ID. */
+/* Decodes one SOAP envelope (buf borrowed; need not be NUL-terminated).
+ * On success *out is owned by the caller.  On failure returns UB_EPROTO
+ * (empty body, not a SOAP 1.1 envelope, malformed XML/SOAP, DTD), UB_ETOOBIG
+ * (a limit crossed) or UB_ENOMEM, leaves *out untouched, and writes a short
+ * printable reason into err (may be NULL).  An envelope with an unknown
+ * method decodes as UB_ENOTSUP with *out set (method CWMP_M_NONE, id and
+ * version filled) so the caller can answer with fault 8000 / 9000 using the
+ * right cwmp:ID. */
 int cwmp_decode(struct cwmp_codec *c, const char *buf, size_t len,
                 struct cwmp_msg **out, char *err, size_t errsz)
     UB_WARN_UNUSED;
 
-/* Encodes m (borrowed) as one SOAP envelope appended to out. */
+/* Encodes m (borrowed) as one SOAP envelope appended to out, in the cwmp
+ * namespace of m->version.  UB_EINVAL if (method, kind) cannot be encoded;
+ * UB_ETOOBIG / UB_ENOMEM when out cannot grow, in which case ub_buf has
+ * freed out (see struct ub_buf). */
 int cwmp_encode(struct cwmp_codec *c, const struct cwmp_msg *m,
                 struct ub_buf *out) UB_WARN_UNUSED;
 
@@ -396,10 +402,15 @@ int cwmp_server_start(struct cwmp_server *s) UB_WARN_UNUSED;
 /* The port actually bound (useful with port 0). */
 uint16_t cwmp_server_port(const struct cwmp_server *s);
 /* Ends every session (on_rpc_result with UB_ECLOSED for pending RPCs,
- * on_session_end with CWMP_END_SHUTDOWN), stops listening and closes the
- * loop handles; done(user) runs when every handle is closed. */
+ * on_session_end with CWMP_END_SHUTDOWN), reports pending Connection
+ * Requests (on_cr_result with UB_ECLOSED), stops listening and closes the
+ * loop handles; done(user) runs when every handle is closed (at once if
+ * the server was never started).  Must not be called from inside a cwmp
+ * callback. */
 void cwmp_server_stop(struct cwmp_server *s, void (*done)(void *user),
                       void *user);
+/* Frees the server: after stop's done() ran, or if it was never started.
+ * NULL is a no-op. */
 void cwmp_server_destroy(struct cwmp_server *s);
 
 /* Queues an RPC request for a device (req taken, freed even on failure).

@@ -138,7 +138,13 @@ static void cl_cookie(struct st *t)
     /* New connection, cookie echoed with its attributes. */
     e2 = curl_easy_init();
     curl_easy_setopt(e2, CURLOPT_URL, t->url);
-    snprintf(hdr, sizeof(hdr), "%s; Path=/acs", cookie);
+    if (t->client_flag) { /* RFC 2109 style echo, quoted */
+        const char *eq = strchr(cookie, '=');
+        snprintf(hdr, sizeof(hdr), "$Version=\"1\"; ubsession=\"%s\"; "
+                 "$Path=\"/acs\"", eq ? eq + 1 : "");
+    } else {
+        snprintf(hdr, sizeof(hdr), "%s; Path=/acs", cookie);
+    }
     curl_easy_setopt(e2, CURLOPT_COOKIE, hdr);
     st_post(t, e2, NULL);                /* r1: the GPV */
     curl_easy_cleanup(e2);               /* drops with the RPC in flight */
@@ -148,12 +154,12 @@ static void cl_cookie(struct st *t)
     }
 }
 
-static void test_cookie_new_connection(void **state)
+static void run_cookie(int quoted)
 {
     struct st t;
 
-    (void)state;
     st_init(&t);
+    t.client_flag = quoted;
     t.enqueue_on_inform = 1;
     t.client = cl_cookie;
     st_run(&t);
@@ -166,6 +172,13 @@ static void test_cookie_new_connection(void **state)
     assert_int_equal(t.n_end, 1);
     assert_int_equal(t.end_why[0], CWMP_END_CLOSED);
     st_done(&t);
+}
+
+static void test_cookie_new_connection(void **state)
+{
+    (void)state;
+    run_cookie(0);
+    run_cookie(1);
 }
 
 /* ---- waiting for an RPC (suspend / resume) ---- */
