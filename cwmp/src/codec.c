@@ -20,7 +20,7 @@
  *    document with a DOCTYPE is refused up front anyway (billion laughs,
  *    external entities) with a clear reason.
  *  - gSOAP's maxlevel is not applied while it skips unknown elements, so a
- *    small depth counter (too_deep) scans the bytes first; see there.
+ *    small depth counter (prescan) scans the bytes first; see there.
  *  - Namespaces: one table per CWMP version.  For input the cwmp entry has
  *    the pattern "urn:dslforum-org:cwmp-1-*", so any prefix bound to any of
  *    cwmp-1-0 .. 1-4 (or a default namespace) matches; the version comes
@@ -268,7 +268,7 @@ int cwmp_codec_create(const struct cwmp_codec_limits *lim,
      * pass); no xsi:type on output except where we carry one ourselves;
      * plain input (never parse HTTP headers). */
     c->soap = soap_new1(SOAP_C_UTFSTRING | SOAP_XML_TREE | SOAP_XML_NOTYPE |
-                        SOAP_ENC_PLAIN);
+                        SOAP_ENC_PLAIN | SOAP_IO_BUFFER);
     if (!c->soap) {
         ub_free(c);
         return UB_ENOMEM;
@@ -340,23 +340,21 @@ static const char *local_name(const char *tag)
     return c ? c + 1 : tag;
 }
 
-/* Finds a DOCTYPE (or a stray ENTITY declaration) in the document.  gSOAP
- * would skip it without expanding anything, but a CWMP envelope never has
- * one, so refusing it is the honest answer. */
-static bool has_dtd(const char *buf, size_t len)
-{
-    return memmem(buf, len, "<!DOCTYPE", 9) || memmem(buf, len, "<!ENTITY", 8);
-}
+/* One pass over the raw bytes before gSOAP sees them, counting element
+ * nesting without interpreting anything else:
+ *  - gSOAP skips unknown elements (vendor extensions, anything under an
+ *    unknown header) with a flat scan that does not apply soap->maxlevel,
+ *    so a 10k-deep subtree there would otherwise be accepted;
+ *  - a DOCTYPE or ENTITY declaration is refused: gSOAP would skip a DTD
+ *    without expanding anything, but a CWMP envelope never has one, so
+ *    billion-laughs and external-entity documents get a clear reason.
+ * It only recognises what changes depth: start tags (with quoted attribute
+ * values, which may hold '>'), end tags, empty-element tags, and skips
+ * comments, CDATA sections and processing instructions.  It stops at the
+ * first finding.  Malformed input is left to gSOAP. */
+enum prescan { PRESCAN_OK = 0, PRESCAN_TOO_DEEP, PRESCAN_DTD };
 
-/* Maximum element nesting of the document, counted without interpreting
- * anything: gSOAP skips unknown elements (vendor extensions, anything under
- * an unknown header) with a flat scan that does not apply soap->maxlevel,
- * so a 10k-deep subtree there would be accepted.  This guard runs first and
- * stops counting as soon as the limit is crossed.  It only recognises what
- * changes depth: start tags (with quoted attribute values, which may hold
- * '>'), end tags, empty-element tags, and skips comments, CDATA sections
- * and processing instructions.  Malformed input is left to gSOAP. */
-static bool too_deep(const char *p, size_t len, unsigned max)
+static enum prescan prescan(const char *p, size_t len, unsigned max)
 {
     const char *end = p + len;
     unsigned depth = 0;
@@ -364,29 +362,33 @@ static bool too_deep(const char *p, size_t len, unsigned max)
     while (p < end) {
         const char *lt = memchr(p, '<', (size_t)(end - p));
         if (!lt || lt + 1 >= end)
-            return false;
+            return PRESCAN_OK;
         p = lt + 1;
         if (*p == '/') {
             if (depth)
                 depth--;
             p = memchr(p, '>', (size_t)(end - p));
             if (!p)
-                return false;
+                return PRESCAN_OK;
             p++;
         } else if (*p == '?') {
             p = memmem(p, (size_t)(end - p), "?>", 2);
             if (!p)
-                return false;
+                return PRESCAN_OK;
             p += 2;
         } else if (*p == '!') {
             const char *term = "-->";
             if ((size_t)(end - p) >= 8 && !memcmp(p, "![CDATA[", 8))
                 term = "]]>";
-            else if ((size_t)(end - p) < 3 || memcmp(p, "!--", 3) != 0)
+            else if ((size_t)(end - p) < 3 || memcmp(p, "!--", 3) != 0) {
+                if ((size_t)(end - p) >= 8 && (!memcmp(p, "!DOCTYPE", 8) ||
+                                               !memcmp(p, "!ENTITY", 7)))
+                    return PRESCAN_DTD;
                 term = ">";
+            }
             p = memmem(p, (size_t)(end - p), term, strlen(term));
             if (!p)
-                return false;
+                return PRESCAN_OK;
             p += strlen(term);
         } else {
             char quote = 0;
@@ -403,13 +405,13 @@ static bool too_deep(const char *p, size_t len, unsigned max)
                 }
             }
             if (p >= end)
-                return false;
+                return PRESCAN_OK;
             p++;
             if (!empty && ++depth > max)
-                return true;
+                return PRESCAN_TOO_DEEP;
         }
     }
-    return false;
+    return PRESCAN_OK;
 }
 
 static int map_soap_error(struct soap *soap, char *err, size_t errsz)
@@ -519,14 +521,16 @@ int cwmp_decode(struct cwmp_codec *c, const char *buf, size_t len,
             return UB_EPROTO;
         }
     }
-    if (has_dtd(buf, len)) {
+    switch (prescan(buf, len, c->lim.max_depth)) {
+    case PRESCAN_DTD:
         cwmp__codec_reason(err, errsz, "DTD/entity declarations not allowed");
         return UB_EPROTO;
-    }
-    if (too_deep(buf, len, c->lim.max_depth)) {
+    case PRESCAN_TOO_DEEP:
         cwmp__codec_reason(err, errsz, "XML nesting deeper than %u",
                            c->lim.max_depth);
         return UB_ETOOBIG;
+    default:
+        break;
     }
 
     m = cwmp_msg_new(CWMP_M_NONE, CWMP_REQUEST);
