@@ -815,7 +815,7 @@ out:
 
 /* ---- Delete ---- */
 
-static int del_instance(const struct usp_agent_store *st,
+int agent__del_instance(const struct usp_agent_store *st,
                         const struct agent_obj *o, const char *inst_path,
                         struct usp_agent_result *res)
 {
@@ -903,7 +903,7 @@ static int cascade(const struct usp_agent_store *st, const char *schema,
                                     insts[i]);
             if (!err && v && agent__ref_eq(v, ref)) {
                 agent__fmt(sp, sizeof(sp), SUB_TABLE "%u.", insts[i]);
-                err = del_instance(st, so, sp, res);
+                err = agent__del_instance(st, so, sp, res);
             }
             ub_free(v);
         }
@@ -960,7 +960,7 @@ int usp_agent_delete(const struct usp_agent_store *st,
         return res_fail(res, USP_ERR_PERMISSION_DENIED, NULL);
     if (!agent__row_exists(st, inst_path))
         return UB_OK; /* R-DEL.2a: nothing to do, success */
-    err = del_instance(st, o, inst_path, res);
+    err = agent__del_instance(st, o, inst_path, res);
     if (!err) {
         schema = ub_path_to_schema(inst_path);
         if (!schema)

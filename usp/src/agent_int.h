@@ -143,6 +143,12 @@ int agent__insert(const struct usp_agent_store *st,
                   const struct ub_param_list *overrides, unsigned *inst,
                   char **path) UB_WARN_UNUSED;
 
+/* Deletes one instance (rows, "_Meta." rows, counter) without any check,
+ * appending its path to res->deleted. */
+int agent__del_instance(const struct usp_agent_store *st,
+                        const struct agent_obj *o, const char *inst_path,
+                        struct usp_agent_result *res) UB_WARN_UNUSED;
+
 /* ---- Small string helpers ---- */
 
 /* snprintf into buf; on truncation buf becomes "" (an invalid path that

@@ -338,9 +338,10 @@ uint32_t usp_agent_perm_check(const struct usp_agent_perms *perms,
     if (perms->banned || !path)
         return USP_ERR_PERMISSION_DENIED;
     col = column_of(path);
-    /* Add needs Obj w on the table; GetSupportedDM on an instance schema
-     * path reads object meta-information. */
-    if (op == USP_AGENT_OP_ADD)
+    /* Add needs Obj w on the table; GetSupportedDM reads an object's
+     * meta-information (Obj r), also for a table's "{i}." path. */
+    if (op == USP_AGENT_OP_ADD ||
+        (op == USP_AGENT_OP_SUPPORTED && col == COL_INST))
         col = COL_OBJ;
     ch = char_of(op);
     for (r = 0; r < perms->n_roles; r++) {

@@ -1152,6 +1152,323 @@ static void test_permissions(void **state)
     ub_free(noeid);
 }
 
+/* ------------------------------------------------------------------ */
+/* GetSupportedDM                                                      */
+/* ------------------------------------------------------------------ */
+
+static const struct usp_sdm_obj *find_obj(const struct usp_sdm_result *r,
+                                          const char *path)
+{
+    size_t i;
+
+    for (i = 0; i < r->n_objs; i++)
+        if (strcmp(r->objs[i].path, path) == 0)
+            return &r->objs[i];
+    return NULL;
+}
+
+static const struct usp_sdm_param *find_param(const struct usp_sdm_obj *o,
+                                              const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < o->n_params; i++)
+        if (strcmp(o->params[i].name, name) == 0)
+            return &o->params[i];
+    return NULL;
+}
+
+static size_t gsdm_count(const char *path, bool first, int *rc)
+{
+    struct usp_get_supported_dm fl = {.first_level_only = first};
+    struct usp_sdm_result r = {0};
+    struct usp_msg *m = NULL;
+    size_t n;
+
+    assert_int_equal(usp_msg_new(USP_MSG_GET_SUPPORTED_DM_RESP, "x", &m),
+                     UB_OK);
+    *rc = usp_agent_gsdm(m, path, &fl, NULL, &r);
+    n = r.n_objs;
+    usp_msg_free(m);
+    return n;
+}
+
+static void test_gsdm(void **state)
+{
+    struct fx *f = *state;
+    struct usp_get_supported_dm fl = {
+        .first_level_only = true, .return_commands = true,
+        .return_events = true, .return_params = true,
+        .return_unique_key_sets = true};
+    struct usp_msg *m = NULL, *back = NULL;
+    struct usp_sdm_result *res;
+    const struct usp_sdm_obj *o;
+    const struct usp_sdm_param *p;
+    struct usp_agent_perms *pu = NULL, *pf = NULL;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc;
+
+    assert_int_equal(usp_msg_new(USP_MSG_GET_SUPPORTED_DM_RESP, "g1", &m),
+                     UB_OK);
+    m->gsdm_resp.results = usp_msg_alloc(m, sizeof(*res));
+    m->gsdm_resp.n_results = 1;
+    res = &m->gsdm_resp.results[0];
+    res->req_obj_path = "Device.LocalAgent.";
+    assert_int_equal(usp_agent_gsdm(m, "Device.LocalAgent.", &fl, NULL, res),
+                     UB_OK);
+    /* the object and its direct children */
+    assert_int_equal(res->n_objs, 6);
+    assert_string_equal(res->objs[0].path, "Device.LocalAgent.");
+    assert_non_null(find_obj(res, "Device.LocalAgent.MTP.{i}."));
+    assert_non_null(find_obj(res, "Device.LocalAgent.Controller.{i}."));
+    assert_non_null(find_obj(res, "Device.LocalAgent.Subscription.{i}."));
+    assert_non_null(find_obj(res, "Device.LocalAgent.Request.{i}."));
+    assert_non_null(find_obj(res, "Device.LocalAgent.ControllerTrust."));
+    assert_null(find_obj(res, "Device.LocalAgent.Controller.{i}.MTP.{i}."));
+
+    o = &res->objs[0];
+    assert_false(o->is_multi_instance);
+    assert_int_equal(o->access, USP_OBJ_READ_ONLY);
+    p = find_param(o, "EndpointID");
+    assert_non_null(p);
+    assert_int_equal(p->access, USP_PARAM_READ_ONLY);
+    assert_int_equal(p->value_type, USP_VT_STRING);
+    p = find_param(o, "UpTime");
+    assert_int_equal(p->value_type, USP_VT_UNSIGNED_INT);
+    assert_int_equal(p->value_change, USP_VC_WILL_IGNORE);
+    assert_int_equal(o->n_events, 2);
+    assert_string_equal(o->events[1].name, "TransferComplete!");
+    assert_int_equal(o->events[1].n_args, 10);
+    assert_string_equal(o->events[1].args[9], "FaultString");
+
+    o = find_obj(res, "Device.LocalAgent.Controller.{i}.");
+    assert_true(o->is_multi_instance);
+    assert_int_equal(o->access, USP_OBJ_ADD_DELETE);
+    assert_int_equal(o->n_key_sets, 2);
+    assert_int_equal(o->key_sets[0].n_keys, 1);
+    assert_string_equal(o->key_sets[0].keys[0], "EndpointID");
+    assert_int_equal(o->n_commands, 1);
+    assert_string_equal(o->commands[0].name, "SendOnBoardRequest()");
+    assert_int_equal(o->commands[0].command_type, USP_CMD_SYNC);
+    assert_int_equal(find_param(o, "Enable")->access, USP_PARAM_READ_WRITE);
+    assert_int_equal(find_param(o, "Enable")->value_type, USP_VT_BOOLEAN);
+    assert_int_equal(find_param(o, "PeriodicNotifTime")->value_type,
+                     USP_VT_DATE_TIME);
+    assert_int_equal(find_param(o, "InheritedRole")->access,
+                     USP_PARAM_READ_ONLY);
+    o = find_obj(res, "Device.LocalAgent.Request.{i}.");
+    assert_int_equal(o->access, USP_OBJ_READ_ONLY);
+    assert_int_equal(o->n_key_sets, 2);
+    assert_int_equal(o->key_sets[0].n_keys, 3);
+    o = find_obj(res, "Device.LocalAgent.Subscription.{i}.");
+    assert_int_equal(o->n_commands, 0);
+    assert_int_equal(o->n_events, 0);
+    assert_int_equal(find_param(o, "Recipient")->access,
+                     USP_PARAM_READ_ONLY);
+
+    /* the response encodes and decodes with the codec */
+    assert_int_equal(usp_msg_encode(m, 0, &buf, &len), UB_OK);
+    assert_int_equal(usp_msg_decode(buf, len, &back), UB_OK);
+    assert_int_equal(back->gsdm_resp.n_results, 1);
+    assert_int_equal(back->gsdm_resp.results[0].n_objs, 6);
+    assert_string_equal(back->gsdm_resp.results[0].objs[1].path,
+                        res->objs[1].path);
+    usp_msg_free(back);
+    ub_free(buf);
+    usp_msg_free(m);
+
+    /* selections */
+    assert_int_equal(gsdm_count("Device.LocalAgent.", false, &rc), 14);
+    assert_int_equal(rc, UB_OK);
+    assert_int_equal(gsdm_count("Device.", true, &rc), 1);
+    assert_int_equal(gsdm_count("Device.", false, &rc), 14);
+    assert_int_equal(gsdm_count("Device.LocalAgent.Controller.", true, &rc),
+                     3);
+    assert_int_equal(gsdm_count("Device.LocalAgent.Controller.", false, &rc),
+                     5);
+    assert_int_equal(gsdm_count("Device.LocalAgent.Controller.1.", false,
+                                &rc),
+                     5);
+    assert_int_equal(
+        gsdm_count("Device.LocalAgent.Controller.{i}.MTP.{i}.", true, &rc),
+        3);
+    assert_int_equal(gsdm_count("Device.LocalAgent.Nope.", true, &rc), 0);
+    assert_int_equal(rc, UB_ENOTFOUND);
+    assert_int_equal(gsdm_count("Device.WiFi.", false, &rc), 0);
+    assert_int_equal(rc, UB_OK);
+
+    /* permissions filter: untrusted sees nothing of LocalAgent objects,
+     * full access sees everything */
+    assert_int_equal(usp_agent_perms_load(&f->st, "self::nobody", &pu),
+                     UB_OK);
+    assert_int_equal(usp_agent_perms_load(&f->st, CTRL1, &pf), UB_OK);
+    {
+        struct usp_sdm_result r = {0};
+
+        fl.first_level_only = false;
+        assert_int_equal(usp_msg_new(USP_MSG_GET_SUPPORTED_DM_RESP, "x", &m),
+                         UB_OK);
+        assert_int_equal(usp_agent_gsdm(m, "Device.", &fl, pu, &r), UB_OK);
+        assert_int_equal(r.n_objs, 0);
+        assert_int_equal(usp_agent_gsdm(m, "Device.", &fl, pf, &r), UB_OK);
+        assert_int_equal(r.n_objs, 14);
+        /* appending keeps what is there */
+        assert_int_equal(usp_agent_gsdm(m, "Device.LocalAgent.", &fl, pf, &r),
+                         UB_OK);
+        assert_int_equal(r.n_objs, 28);
+        usp_msg_free(m);
+    }
+    usp_agent_perms_free(pu);
+    usp_agent_perms_free(pf);
+}
+
+/* ------------------------------------------------------------------ */
+/* Queries                                                             */
+/* ------------------------------------------------------------------ */
+
+static int count_sub(void *user, const struct usp_agent_sub *s)
+{
+    size_t *n = user;
+
+    assert_string_equal(s->recipient, "Device.LocalAgent.Controller.1");
+    assert_string_equal(s->recipient_eid, CTRL1);
+    assert_int_equal(s->creation_date, 1700000000);
+    (*n)++;
+    return 0;
+}
+
+static void test_queries(void **state)
+{
+    struct fx *f = *state;
+    struct usp_agent_controller c;
+    struct usp_agent_result r;
+    struct ub_strv bp;
+    char *req = NULL;
+    size_t n, del;
+    static const struct usp_param_setting s1[] = {
+        {.param = "Enable", .value = "true"},
+        {.param = "Persistent", .value = "true"},
+        {.param = "NotifType", .value = "Event"},
+        {.param = "ReferenceList", .value = "Device.Boot!"}};
+    static const struct usp_param_setting s2[] = {
+        {.param = "Enable", .value = "true"},
+        {.param = "NotifType", .value = "ValueChange"}};
+    static const struct usp_param_setting s3[] = {
+        {.param = "TimeToLive", .value = "100"}};
+
+    assert_int_equal(usp_agent_controller_find(&f->st, CTRL1, &c), UB_OK);
+    assert_int_equal(c.inst, 1);
+    assert_string_equal(c.path, "Device.LocalAgent.Controller.1");
+    assert_true(c.enable);
+    assert_string_equal(c.mqtt_topic, "usp/ctrl-1");
+    assert_string_equal(c.ws_host, "");
+    assert_int_equal(c.periodic_notif_interval, 86400);
+    usp_agent_controller_clear(&c);
+    assert_int_equal(usp_agent_controller_find(&f->st, CTRL2, &c), UB_OK);
+    assert_string_equal(c.ws_host, "ctrl2.example");
+    assert_int_equal(c.ws_port, 8443);
+    assert_string_equal(c.ws_path, "/usp");
+    assert_true(c.ws_encryption);
+    assert_string_equal(c.mqtt_topic, "");
+    usp_agent_controller_clear(&c);
+    assert_int_equal(usp_agent_controller_find(&f->st, "self::x", &c),
+                     UB_ENOTFOUND);
+
+    add_sub(f, CTRL1, s1, 4, &r);
+    usp_agent_result_clear(&r);
+    add_sub(f, CTRL1, s2, 2, &r);
+    usp_agent_result_clear(&r);
+    add_sub(f, CTRL1, s3, 1, &r);
+    usp_agent_result_clear(&r);
+    n = 0;
+    assert_int_equal(usp_agent_subs_list(&f->st, true, count_sub, &n), UB_OK);
+    assert_int_equal(n, 2);
+    n = 0;
+    assert_int_equal(usp_agent_subs_list(&f->st, false, count_sub, &n),
+                     UB_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(usp_agent_subs_expire(&f->st, 1700000050, false, &del),
+                     UB_OK);
+    assert_int_equal(del, 0);
+    assert_int_equal(usp_agent_subs_expire(&f->st, 1700000100, false, &del),
+                     UB_OK);
+    assert_int_equal(del, 1);
+    assert_null(mem_val(&f->mem, "Device.LocalAgent.Subscription.3."));
+    assert_int_equal(usp_agent_subs_expire(&f->st, 1700000100, true, &del),
+                     UB_OK);
+    assert_int_equal(del, 1);
+    assert_non_null(mem_val(&f->mem, "Device.LocalAgent.Subscription.1."));
+    assert_null(mem_val(&f->mem, "Device.LocalAgent.Subscription.2."));
+    assert_string_equal(
+        mem_val(&f->mem, "Device.LocalAgent.SubscriptionNumberOfEntries"),
+        "1");
+
+    /* async requests */
+    assert_int_equal(usp_agent_request_add(&f->st, CTRL1,
+                                           "Device.DeviceInfo.FirmwareImage."
+                                           "1.Download()",
+                                           "fw-1", &req),
+                     UB_OK);
+    assert_string_equal(req, "Device.LocalAgent.Request.1.");
+    assert_string_equal(mem_val(&f->mem, "Device.LocalAgent.Request.1.Status"),
+                        "Requested");
+    assert_string_equal(mem_val(&f->mem, "Device.LocalAgent.Request.1.Alias"),
+                        "cpe-1");
+    assert_string_equal(
+        mem_val(&f->mem, "Device.LocalAgent.RequestNumberOfEntries"), "1");
+    assert_int_equal(usp_agent_request_set_status(&f->st, req, "Active"),
+                     UB_OK);
+    assert_string_equal(mem_val(&f->mem, "Device.LocalAgent.Request.1.Status"),
+                        "Active");
+    assert_int_equal(usp_agent_request_set_status(&f->st, req, "Busy"),
+                     UB_EINVAL);
+    usp_agent_result_init(&r);
+    assert_int_equal(usp_agent_delete(&f->st, NULL, req, &r), UB_OK);
+    assert_int_equal(r.err_code, USP_ERR_DELETE_FAILURE);
+    usp_agent_result_clear(&r);
+    assert_int_equal(usp_agent_request_del(&f->st, req), UB_OK);
+    assert_int_equal(usp_agent_request_del(&f->st, req), UB_ENOTFOUND);
+    assert_string_equal(
+        mem_val(&f->mem, "Device.LocalAgent.RequestNumberOfEntries"), "0");
+    ub_free(req);
+
+    /* boot parameters: only enabled ones */
+    {
+        struct usp_param_setting b1[] = {
+            {.param = "Enable", .value = "true"},
+            {.param = "ParameterName",
+             .value = "Device.DeviceInfo.SoftwareVersion"}};
+        struct usp_param_setting b2[] = {
+            {.param = "ParameterName", .value = "Device.DeviceInfo.UpTime"}};
+
+        usp_agent_result_init(&r);
+        assert_int_equal(usp_agent_add(&f->st, NULL,
+                                       "Device.LocalAgent.Controller.1."
+                                       "BootParameter.",
+                                       b1, 2, &r),
+                         UB_OK);
+        assert_int_equal(r.err_code, 0);
+        usp_agent_result_clear(&r);
+        usp_agent_result_init(&r);
+        assert_int_equal(usp_agent_add(&f->st, NULL,
+                                       "Device.LocalAgent.Controller.1."
+                                       "BootParameter.",
+                                       b2, 1, &r),
+                         UB_OK);
+        assert_int_equal(r.err_code, 0);
+        usp_agent_result_clear(&r);
+    }
+    ub_strv_init(&bp, 0);
+    assert_int_equal(usp_agent_boot_params(&f->st,
+                                           "Device.LocalAgent.Controller.1",
+                                           &bp),
+                     UB_OK);
+    assert_int_equal(bp.n, 1);
+    assert_string_equal(bp.v[0], "Device.DeviceInfo.SoftwareVersion");
+    ub_strv_free(&bp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1169,6 +1486,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delete_and_numbers, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gsdm, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_queries, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

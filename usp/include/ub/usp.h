@@ -1164,8 +1164,12 @@ int usp_agent_delete(const struct usp_agent_store *st,
  * Device.LocalAgent. alone when first_level_only).  flags: borrowed
  * request (first_level_only, return_*).  perms may be NULL; objects,
  * params, commands and events the controller may not read are left out.
- * Existing out->objs are kept (the bridge may put device objects first).
- * Returns UB_OK (nothing added when obj_path is outside the hosted model),
+ * Existing out->objs are kept (the bridge may put device objects first):
+ * the array is replaced by a larger copy allocated from m (the old array
+ * is not freed; what its entries point to must outlive m's use).
+ * Returns UB_OK (nothing added when obj_path is outside the hosted model
+ * or not an object path), UB_ENOTFOUND (obj_path is inside
+ * Device.LocalAgent. but names no supported object: answer 7026),
  * UB_ENOMEM, UB_EINVAL. */
 int usp_agent_gsdm(struct usp_msg *m, const char *obj_path,
                    const struct usp_get_supported_dm *flags,
