@@ -772,6 +772,52 @@ static void test_method_and_path(void **state)
 }
 
 
+
+#define CPE_FAULT_FMT                                                        \
+    "<soap-env:Envelope"                                                     \
+    " xmlns:soap-env=\"http://schemas.xmlsoap.org/soap/envelope/\""          \
+    " xmlns:cwmp=\"urn:dslforum-org:cwmp-1-0\"><soap-env:Header>"            \
+    "<cwmp:ID soap-env:mustUnderstand=\"1\">%s</cwmp:ID></soap-env:Header>"  \
+    "<soap-env:Body><soap-env:Fault><faultcode>Client</faultcode>"           \
+    "<faultstring>CWMP fault</faultstring><detail><cwmp:Fault>"              \
+    "<FaultCode>9005</FaultCode><FaultString>Invalid parameter name"         \
+    "</FaultString></cwmp:Fault></detail></soap-env:Fault></soap-env:Body>"  \
+    "</soap-env:Envelope>"
+
+static void cl_cpe_fault(struct st *t)
+{
+    CURL *e = st_client(t);
+    char inform[4096], id[64], resp[4096];
+
+    st_inform(inform, sizeof(inform), 0, "f1", "SNF");
+    st_post(t, e, inform);
+    st_post(t, e, NULL);
+    if (st_find_id(t->r[1].body, id, sizeof(id))) {
+        snprintf(resp, sizeof(resp), CPE_FAULT_FMT, id);
+        st_post(t, e, resp);
+    }
+    curl_easy_cleanup(e);
+}
+
+static void test_cpe_fault_result(void **state)
+{
+    struct st t;
+
+    (void)state;
+    st_init(&t);
+    t.enqueue_on_inform = 1;
+    t.client = cl_cpe_fault;
+    st_run(&t);
+    assert_int_equal(t.nr, 3);
+    assert_int_equal(t.r[2].status, 204);
+    assert_int_equal(t.n_rpc_result, 1);
+    assert_int_equal(t.rpc_err[0], UB_OK);
+    assert_int_equal(t.rpc_kind[0], CWMP_FAULT);
+    assert_int_equal(t.rpc_fault[0], 9005);
+    assert_int_equal(t.end_why[0], CWMP_END_OK);
+    st_done(&t);
+}
+
 /* ---- more CPE requests ---- */
 
 #define ENV_HEAD                                                             \
@@ -1005,6 +1051,7 @@ int main(void)
         cmocka_unit_test(test_auth_any),
         cmocka_unit_test(test_method_and_path),
         cmocka_unit_test(test_cpe_requests),
+        cmocka_unit_test(test_cpe_fault_result),
         cmocka_unit_test(test_session_timeout),
         cmocka_unit_test(test_stop_while_waiting),
         cmocka_unit_test(test_slow_body),
