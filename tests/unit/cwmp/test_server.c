@@ -954,6 +954,24 @@ static void test_stop_while_waiting(void **state)
     st_done(&t);
 }
 
+
+static void test_wait_times_out(void **state)
+{
+    struct st t;
+
+    (void)state;
+    st_init(&t);
+    t.idle_promise = 1;          /* promises work, never queues any */
+    t.cfg.idle_timeout_s = 1;
+    t.client = cl_wait_forever;
+    st_run(&t);
+    assert_int_equal(t.r[0].status, 200);
+    assert_int_equal(t.r[1].status, 204);
+    assert_int_equal(t.n_end, 1);
+    assert_int_equal(t.end_why[0], CWMP_END_TIMEOUT);
+    st_done(&t);
+}
+
 static size_t slow_rd(char *buf, size_t sz, size_t n, void *u)
 {
     int *left = u;
@@ -1054,6 +1072,7 @@ int main(void)
         cmocka_unit_test(test_cpe_fault_result),
         cmocka_unit_test(test_session_timeout),
         cmocka_unit_test(test_stop_while_waiting),
+        cmocka_unit_test(test_wait_times_out),
         cmocka_unit_test(test_slow_body),
     };
 
