@@ -202,6 +202,30 @@ static int check_setting(const struct usp_agent_store *st,
         }
         ub_free(cur);
     }
+    if (who && who->perms && strcmp(pd->p->name, "ReferenceList") == 0) {
+        /* TR-181 Permission "n": a controller may only subscribe to what
+         * it may be notified about */
+        const char *it = pd->value;
+
+        while (it && *it) {
+            const char *c = strchr(it, ','), *b = it, *e;
+            char rp[UB_PATH_MAX + 1];
+
+            e = c ? c : it + strlen(it);
+            while (b < e && *b == ' ')
+                b++;
+            while (e > b && e[-1] == ' ')
+                e--;
+            agent__fmt(rp, sizeof(rp), "%.*s", (int)(e - b), b);
+            if (*rp && usp_agent_perm_check(who->perms, rp,
+                                            USP_AGENT_OP_NOTIFY)) {
+                code = USP_ERR_PERMISSION_DENIED;
+                msg = "no notify permission on a ReferenceList entry";
+                goto fail;
+            }
+            it = c ? c + 1 : NULL;
+        }
+    }
     if (pd->p->flags & AGENT_P_ROLEREF) {
         /* every referenced Role must exist */
         const char *it = pd->value;

@@ -80,6 +80,36 @@ static int fix_alias(const struct usp_agent_store *st, const char *inst_path,
     return agent__put_row(st, path, UB_T_STRING, true, val);
 }
 
+/* The configured values of one MTP, as overrides of MTP.{i}. */
+static int mtp_values(const struct agent_obj *o,
+                      const struct usp_agent_mtp_conf *m,
+                      struct ub_param_list *l)
+{
+    int err;
+
+    err = ov_add(l, o, "Protocol", proto_name(m->proto));
+    if (!err)
+        err = ov_add(l, o, "Enable", m->enable ? "true" : "false");
+    if (!err && m->alias)
+        err = ov_add(l, o, "Alias", m->alias);
+    if (!err && m->proto == USP_AGENT_PROTO_MQTT) {
+        err = ov_add(l, o, "MQTT.Reference", m->mqtt_reference);
+        if (!err)
+            err = ov_add(l, o, "MQTT.ResponseTopicConfigured",
+                         m->mqtt_response_topic);
+        if (!err)
+            err = add_uint(l, o, "MQTT.PublishQoS", m->mqtt_qos);
+    } else if (!err) {
+        err = add_uint(l, o, "WebSocket.Port", m->ws_port ? m->ws_port : 5683);
+        if (!err)
+            err = ov_add(l, o, "WebSocket.Path", m->ws_path);
+        if (!err)
+            err = ov_add(l, o, "WebSocket.EnableEncryption",
+                         m->ws_encryption ? "true" : "false");
+    }
+    return err;
+}
+
 static int add_mtp(const struct usp_agent_store *st,
                    const struct usp_agent_mtp_conf *m)
 {
@@ -90,27 +120,7 @@ static int add_mtp(const struct usp_agent_store *st,
     int err;
 
     ub_param_list_init(&l, 0);
-    err = ov_add(&l, o, "Protocol", proto_name(m->proto));
-    if (!err)
-        err = ov_add(&l, o, "Enable", m->enable ? "true" : "false");
-    if (!err && m->alias)
-        err = ov_add(&l, o, "Alias", m->alias);
-    if (!err && m->proto == USP_AGENT_PROTO_MQTT) {
-        err = ov_add(&l, o, "MQTT.Reference", m->mqtt_reference);
-        if (!err)
-            err = ov_add(&l, o, "MQTT.ResponseTopicConfigured",
-                         m->mqtt_response_topic);
-        if (!err)
-            err = add_uint(&l, o, "MQTT.PublishQoS", m->mqtt_qos);
-    } else if (!err) {
-        if (m->ws_port)
-            err = add_uint(&l, o, "WebSocket.Port", m->ws_port);
-        if (!err)
-            err = ov_add(&l, o, "WebSocket.Path", m->ws_path);
-        if (!err)
-            err = ov_add(&l, o, "WebSocket.EnableEncryption",
-                         m->ws_encryption ? "true" : "false");
-    }
+    err = mtp_values(o, m, &l);
     if (!err)
         err = agent__insert(st, o, "Device.LocalAgent.MTP.", &l, &inst,
                             &path);
@@ -302,5 +312,163 @@ int usp_agent_init_rows(const struct usp_agent_store *st,
         err = add_mtp(st, &init->mtps[i]);
     for (i = 0; i < init->n_ctrls && !err; i++)
         err = add_controller(st, &init->ctrls[i]);
+    return err;
+}
+
+/* ---- Refresh after a restart / upgrade ---- */
+
+/* Writes value at obj + name (name may be "Sub.Param", resolved in the
+ * schema of obj) when it differs from the stored one. */
+static int put_if_diff(const struct usp_agent_store *st,
+                       const struct agent_obj *o, const char *obj,
+                       const char *name, const char *value, bool *changed)
+{
+    const struct agent_obj *so = o;
+    const struct agent_param *p;
+    const char *dot = strchr(name, '.');
+    char sub[UB_PATH_MAX + 1], path[UB_PATH_MAX + 1], *cur = NULL;
+    int err;
+
+    if (dot) {
+        agent__fmt(sub, sizeof(sub), "%s%.*s", o->path,
+                   (int)(dot - name + 1), name);
+        so = agent__obj_find(sub);
+        p = so ? agent__param_find(so, dot + 1) : NULL;
+    } else {
+        p = agent__param_find(o, name);
+    }
+    if (!p || !agent__fmt(path, sizeof(path), "%s%s", obj, name))
+        return UB_EINVAL;
+    err = agent__get_value(st, path, &cur);
+    if (err && err != UB_ENOTFOUND)
+        return err;
+    if (!err && strcmp(cur, value) == 0) {
+        ub_free(cur);
+        return UB_OK;
+    }
+    ub_free(cur);
+    agent__fmt(sub, sizeof(sub), "%s%.*s", obj,
+               dot ? (int)(dot - name + 1) : 0, name);
+    if (dot && !agent__row_exists(st, sub))
+        err = agent__create_obj(st, so, sub, NULL); /* protocol changed */
+    if (!err)
+        err = agent__put_param(st, sub, p, value);
+    if (!err)
+        *changed = true;
+    return err;
+}
+
+int usp_agent_refresh_rows(const struct usp_agent_store *st,
+                           const struct usp_agent_init *init, bool *changed)
+{
+    const struct agent_obj *root = agent__obj_find(USP_AGENT_ROOT);
+    const struct agent_obj *mo = agent__obj_find("Device.LocalAgent.MTP.{i}.");
+    struct usp_agent_result r;
+    unsigned *insts = NULL;
+    bool *used = NULL, dummy = false;
+    size_t n = 0, i, k;
+    char protos[32] = "";
+    int err;
+
+    if (!changed)
+        changed = &dummy;
+    *changed = false;
+    if (!agent__store_writable(st) || !init ||
+        (init->n_mtps && !init->mtps) || (init->n_ctrls && !init->ctrls))
+        return UB_EINVAL;
+    if (!agent__row_exists(st, USP_AGENT_ROOT))
+        return UB_ENOTFOUND;
+    usp_agent_result_init(&r);
+
+    if (!init->supported_protocols) {
+        bool mqtt = false, ws = false;
+
+        for (i = 0; i < init->n_mtps; i++) {
+            mqtt |= init->mtps[i].proto == USP_AGENT_PROTO_MQTT;
+            ws |= init->mtps[i].proto == USP_AGENT_PROTO_WEBSOCKET;
+        }
+        agent__fmt(protos, sizeof(protos), "%s%s%s", mqtt ? "MQTT" : "",
+                   mqtt && ws ? "," : "", ws ? "WebSocket" : "");
+    }
+    err = put_if_diff(st, root, USP_AGENT_ROOT, "SoftwareVersion",
+                      init->software_version ? init->software_version
+                                             : "0.1.0",
+                      changed);
+    if (!err)
+        err = put_if_diff(st, root, USP_AGENT_ROOT, "SupportedProtocols",
+                          init->supported_protocols
+                              ? init->supported_protocols
+                              : protos,
+                          changed);
+
+    /* MTPs: matched by Protocol, updated in place; extra ones deleted */
+    if (!err)
+        err = agent__instances(st, "Device.LocalAgent.MTP.", &insts, &n);
+    if (!err && n) {
+        used = ub_calloc(n, sizeof(*used));
+        if (!used)
+            err = UB_ENOMEM;
+    }
+    for (i = 0; !err && i < init->n_mtps; i++) {
+        const char *want = proto_name(init->mtps[i].proto);
+        struct ub_param_list l;
+        char ip[64];
+        size_t hit = n;
+
+        for (k = 0; k < n && hit == n && !err; k++) {
+            char *pr = NULL;
+
+            if (used[k])
+                continue;
+            err = agent__get_valuef(st, &pr, "Device.LocalAgent.MTP.%u."
+                                    "Protocol", insts[k]);
+            if (!err && pr && strcmp(pr, want) == 0)
+                hit = k;
+            ub_free(pr);
+        }
+        if (err)
+            break;
+        if (hit == n) {
+            err = add_mtp(st, &init->mtps[i]);
+            *changed = true;
+            continue;
+        }
+        used[hit] = true;
+        agent__fmt(ip, sizeof(ip), "Device.LocalAgent.MTP.%u.", insts[hit]);
+        ub_param_list_init(&l, 0);
+        err = mtp_values(mo, &init->mtps[i], &l);
+        for (k = 0; !err && k < l.n; k++)
+            err = put_if_diff(st, mo, ip, l.v[k].path, l.v[k].value,
+                              changed);
+        ub_param_list_free(&l);
+    }
+    for (k = 0; !err && k < n; k++) {
+        char ip[64];
+
+        if (used[k])
+            continue;
+        agent__fmt(ip, sizeof(ip), "Device.LocalAgent.MTP.%u.", insts[k]);
+        err = agent__del_instance(st, mo, ip, &r);
+        *changed = true;
+    }
+
+    /* Controllers: configured ones that are missing are added; existing
+     * ones belong to the controllers now and are left alone */
+    for (i = 0; !err && i < init->n_ctrls; i++) {
+        struct usp_agent_controller c;
+
+        err = usp_agent_controller_find(st, init->ctrls[i].endpoint_id, &c);
+        if (!err) {
+            usp_agent_controller_clear(&c);
+            continue;
+        }
+        if (err != UB_ENOTFOUND)
+            break;
+        err = add_controller(st, &init->ctrls[i]);
+        *changed = true;
+    }
+    ub_free(insts);
+    ub_free(used);
+    usp_agent_result_clear(&r);
     return err;
 }

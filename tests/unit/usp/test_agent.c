@@ -1144,6 +1144,39 @@ static void test_permissions(void **state)
         assert_int_equal(r.err_code, USP_ERR_PERMISSION_DENIED);
         usp_agent_result_clear(&r);
     }
+    /* subscribing needs "n" on every ReferenceList entry */
+    add_perm(f, wifi, "6", "Device.LocalAgent.Subscription.", "rw--", "rw--",
+             "rw--", "----");
+    usp_agent_perms_free(pw);
+    pw = NULL;
+    assert_int_equal(usp_agent_perms_load(&f->st, CTRL2, &pw), UB_OK);
+    {
+        struct usp_param_setting ok[] = {
+            {.param = "ReferenceList", .value = "Device.WiFi.SSID.*.SSID",
+             .required = true}};
+        struct usp_param_setting no[] = {
+            {.param = "ReferenceList",
+             .value = "Device.WiFi.SSID.1.SSID,Device.WiFi.Radio.1.Channel",
+             .required = true}};
+        struct usp_agent_caller who = {.endpoint_id = CTRL2, .perms = pw};
+        struct usp_agent_result r;
+
+        usp_agent_result_init(&r);
+        assert_int_equal(usp_agent_add(&f->st, &who,
+                                       "Device.LocalAgent.Subscription.", ok,
+                                       1, &r),
+                         UB_OK);
+        assert_int_equal(r.err_code, 0);
+        usp_agent_result_clear(&r);
+        usp_agent_result_init(&r);
+        assert_int_equal(usp_agent_add(&f->st, &who,
+                                       "Device.LocalAgent.Subscription.", no,
+                                       1, &r),
+                         UB_OK);
+        assert_int_equal(r.err_code, USP_ERR_REQUIRED_PARAM_FAILED);
+        assert_int_equal(r.perrs[0].err_code, USP_ERR_PERMISSION_DENIED);
+        usp_agent_result_clear(&r);
+    }
     usp_agent_perms_free(pf);
     usp_agent_perms_free(pw);
     usp_agent_perms_free(pu);
@@ -1469,6 +1502,87 @@ static void test_queries(void **state)
     ub_strv_free(&bp);
 }
 
+/* ------------------------------------------------------------------ */
+/* Refresh after restart / upgrade                                     */
+/* ------------------------------------------------------------------ */
+
+static void test_refresh(void **state)
+{
+    struct fx *f = *state;
+    struct usp_agent_mtp_conf mtps[] = {
+        {.proto = USP_AGENT_PROTO_MQTT, .enable = true,
+         .mqtt_reference = "Device.MQTT.Client.1",
+         .mqtt_response_topic = "usp/agent/os::00D09E-SN12345",
+         .mqtt_qos = 1},
+        {.proto = USP_AGENT_PROTO_WEBSOCKET, .enable = true, .ws_port = 8080,
+         .ws_path = "/usp"},
+    };
+    struct usp_agent_ctrl_conf ctrls[] = {
+        {.endpoint_id = CTRL1, .enable = true,
+         .proto = USP_AGENT_PROTO_MQTT, .mqtt_topic = "usp/ctrl-1"},
+        {.endpoint_id = "self::ctrl-3", .enable = true,
+         .proto = USP_AGENT_PROTO_MQTT, .mqtt_topic = "usp/ctrl-3"},
+    };
+    struct usp_agent_init init = {
+        .endpoint_id = AGENT_EID, .software_version = "1.2.3",
+        .mtps = mtps, .n_mtps = 1, .ctrls = ctrls, .n_ctrls = 1};
+    struct mem empty = {0};
+    struct usp_agent_store est = {.ops = &mem_ops, .ctx = &empty};
+    bool changed = true;
+    size_t before = f->mem.writes;
+
+    /* unchanged configuration: nothing written */
+    assert_int_equal(usp_agent_refresh_rows(&f->st, &init, &changed), UB_OK);
+    assert_false(changed);
+    assert_int_equal(f->mem.writes, before);
+
+    /* an upgrade, a second MTP, a new topic, a new controller; a value a
+     * controller changed stays */
+    set1(f, "Device.LocalAgent.Controller.1.", "Enable", "false");
+    init.software_version = "1.3.0";
+    mtps[0].mqtt_response_topic = "usp/agent/new";
+    init.n_mtps = 2;
+    init.n_ctrls = 2;
+    assert_int_equal(usp_agent_refresh_rows(&f->st, &init, &changed), UB_OK);
+    assert_true(changed);
+    assert_string_equal(mem_val(&f->mem, "Device.LocalAgent.SoftwareVersion"),
+                        "1.3.0");
+    assert_string_equal(
+        mem_val(&f->mem, "Device.LocalAgent.SupportedProtocols"),
+        "MQTT,WebSocket");
+    assert_string_equal(
+        mem_val(&f->mem,
+                "Device.LocalAgent.MTP.1.MQTT.ResponseTopicConfigured"),
+        "usp/agent/new");
+    assert_string_equal(mem_val(&f->mem, "Device.LocalAgent.MTP.2.Protocol"),
+                        "WebSocket");
+    assert_string_equal(
+        mem_val(&f->mem, "Device.LocalAgent.MTP.2.WebSocket.Port"), "8080");
+    assert_string_equal(
+        mem_val(&f->mem, "Device.LocalAgent.Controller.3.EndpointID"),
+        "self::ctrl-3");
+    assert_string_equal(
+        mem_val(&f->mem, "Device.LocalAgent.Controller.1.Enable"), "false");
+    assert_string_equal(
+        mem_val(&f->mem, "Device.LocalAgent.ControllerNumberOfEntries"), "3");
+
+    /* MQTT no longer configured: its MTP goes */
+    init.mtps = &mtps[1];
+    init.n_mtps = 1;
+    assert_int_equal(usp_agent_refresh_rows(&f->st, &init, &changed), UB_OK);
+    assert_true(changed);
+    assert_null(mem_val(&f->mem, "Device.LocalAgent.MTP.1."));
+    assert_non_null(mem_val(&f->mem, "Device.LocalAgent.MTP.2."));
+    assert_string_equal(
+        mem_val(&f->mem, "Device.LocalAgent.MTPNumberOfEntries"), "1");
+    assert_string_equal(
+        mem_val(&f->mem, "Device.LocalAgent.SupportedProtocols"),
+        "WebSocket");
+
+    assert_int_equal(usp_agent_refresh_rows(&est, &init, NULL), UB_ENOTFOUND);
+    mem_free(&empty);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1488,6 +1602,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gsdm, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refresh, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

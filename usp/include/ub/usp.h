@@ -1019,6 +1019,20 @@ struct usp_agent_init {
 int usp_agent_init_rows(const struct usp_agent_store *st,
                         const struct usp_agent_init *init) UB_WARN_UNUSED;
 
+/* Brings an existing agent's bridge-owned rows in line with the
+ * configuration (after a restart or an upgrade): SoftwareVersion and
+ * SupportedProtocols; MTP.{i} matched by Protocol and updated in place,
+ * added when configured anew, deleted when no longer configured; a
+ * configured controller without Controller instance (by EndpointID) is
+ * added.  Existing controllers, roles and subscriptions are left as
+ * controllers changed them.  Only values that differ are written;
+ * *changed (may be NULL) tells whether anything was.  Returns UB_OK,
+ * UB_ENOTFOUND (no rows yet: call usp_agent_init_rows), UB_EINVAL,
+ * UB_ENOMEM, storage errors. */
+int usp_agent_refresh_rows(const struct usp_agent_store *st,
+                           const struct usp_agent_init *init, bool *changed)
+    UB_WARN_UNUSED;
+
 /* ---- Reading: the hosted tree for the path engine ---- */
 
 /* A read view over a store (struct ub_tree, base.h) for usp_path_resolve
