@@ -10,9 +10,9 @@
  * DESIGN
  *  - Tolerance first.  Real CPEs send xsi:type on anything (or nothing),
  *    "true"/"1"/" 1 ", arrayType counts that do not match, qualified or
- *    unqualified children.  So every leaf is a plain char * (gSOAP checks
- *    no xsi:type on strings) and codec.c converts numbers and booleans
- *    itself.
+ *    unqualified children.  So every leaf is text (cwmp__text, a char *;
+ *    gSOAP checks no xsi:type on strings) and codec_dec.c converts numbers
+ *    and booleans itself.
  *  - Arrays are literal repeated elements (int __sizeX; T *X;) inside a
  *    wrapper struct that carries SOAP-ENC:arrayType as a plain attribute:
  *    on input the count in arrayType is ignored (the elements are counted,
@@ -32,7 +32,10 @@
 //gsoap cwmp schema attributeForm: unqualified
 
 
-typedef char *xsd__string;
+/* Every text leaf: a char * with our own serializer (codec_text.c), which
+ * writes an empty string as <Tag></Tag> instead of gSOAP's <Tag/>: some CPE
+ * parsers look for the start tag literally. */
+extern typedef char *cwmp__text;
 
 /* ------------------------------------------------------------------ */
 /* SOAP Header                                                         */
@@ -57,11 +60,11 @@ struct SOAP_ENV__Header {
 
 struct cwmp__AnyValue {
     @_QName xsi__type;
-    char *__item;
+    cwmp__text __item;
 };
 
 struct cwmp__ParameterValueStruct {
-    char *Name;
+    cwmp__text Name;
     struct cwmp__AnyValue Value;
 };
 
@@ -75,19 +78,19 @@ struct cwmp__ParameterValueList {
 struct cwmp__StringList {
     @char *SOAP_ENC__arrayType;
     int __sizestring;
-    char **string;
+    cwmp__text *string;
 };
 
 struct cwmp__DeviceIdStruct {
-    char *Manufacturer;
-    char *OUI;
-    char *ProductClass;
-    char *SerialNumber;
+    cwmp__text Manufacturer;
+    cwmp__text OUI;
+    cwmp__text ProductClass;
+    cwmp__text SerialNumber;
 };
 
 struct cwmp__EventStruct {
-    char *EventCode;
-    char *CommandKey;
+    cwmp__text EventCode;
+    cwmp__text CommandKey;
 };
 
 struct cwmp__EventList {
@@ -97,8 +100,8 @@ struct cwmp__EventList {
 };
 
 struct cwmp__ParameterInfoStruct {
-    char *Name;
-    char *Writable;
+    cwmp__text Name;
+    cwmp__text Writable;
 };
 
 struct cwmp__ParameterInfoList {
@@ -108,10 +111,10 @@ struct cwmp__ParameterInfoList {
 };
 
 struct cwmp__SetParameterAttributesStruct {
-    char *Name;
-    char *NotificationChange;
-    char *Notification;
-    char *AccessListChange;
+    cwmp__text Name;
+    cwmp__text NotificationChange;
+    cwmp__text Notification;
+    cwmp__text AccessListChange;
     struct cwmp__StringList *AccessList;
 };
 
@@ -122,8 +125,8 @@ struct cwmp__SetParameterAttributesList {
 };
 
 struct cwmp__ParameterAttributeStruct {
-    char *Name;
-    char *Notification;
+    cwmp__text Name;
+    cwmp__text Notification;
     struct cwmp__StringList *AccessList;
 };
 
@@ -134,11 +137,11 @@ struct cwmp__ParameterAttributeList {
 };
 
 struct cwmp__TimeWindowStruct {
-    char *WindowStart;
-    char *WindowEnd;
-    char *WindowMode;
-    char *UserMessage;
-    char *MaxRetries;
+    cwmp__text WindowStart;
+    cwmp__text WindowEnd;
+    cwmp__text WindowMode;
+    cwmp__text UserMessage;
+    cwmp__text MaxRetries;
 };
 
 struct cwmp__TimeWindowList {
@@ -149,13 +152,13 @@ struct cwmp__TimeWindowList {
 
 /* TransferCompleteFaultStruct and DeploymentUnitFaultStruct. */
 struct cwmp__FaultStruct {
-    char *FaultCode;
-    char *FaultString;
+    cwmp__text FaultCode;
+    cwmp__text FaultString;
 };
 
 struct cwmp__ArgStruct {
-    char *Name;
-    char *Value;
+    cwmp__text Name;
+    cwmp__text Value;
 };
 
 struct cwmp__ArgList {
@@ -167,52 +170,52 @@ struct cwmp__ArgList {
 /* Install/Update/UninstallOpStruct in one (xsi:type tells which). */
 struct cwmp__OperationStruct {
     @_QName xsi__type;
-    char *URL;
-    char *UUID;
-    char *Username;
-    char *Password;
-    char *ExecutionEnvRef;
-    char *Version;
+    cwmp__text URL;
+    cwmp__text UUID;
+    cwmp__text Username;
+    cwmp__text Password;
+    cwmp__text ExecutionEnvRef;
+    cwmp__text Version;
 };
 
 /* Output only: the three operation types in XSD member order. */
 struct cwmp__InstallOpStruct {
     @_QName xsi__type;
-    char *URL;
-    char *UUID;
-    char *Username;
-    char *Password;
-    char *ExecutionEnvRef;
+    cwmp__text URL;
+    cwmp__text UUID;
+    cwmp__text Username;
+    cwmp__text Password;
+    cwmp__text ExecutionEnvRef;
 };
 
 struct cwmp__UpdateOpStruct {
     @_QName xsi__type;
-    char *UUID;
-    char *Version;
-    char *URL;
-    char *Username;
-    char *Password;
+    cwmp__text UUID;
+    cwmp__text Version;
+    cwmp__text URL;
+    cwmp__text Username;
+    cwmp__text Password;
 };
 
 struct cwmp__UninstallOpStruct {
     @_QName xsi__type;
-    char *UUID;
-    char *Version;
-    char *ExecutionEnvRef;
+    cwmp__text UUID;
+    cwmp__text Version;
+    cwmp__text ExecutionEnvRef;
 };
 
 /* OpResultStruct and AutonOpResultStruct in one. */
 struct cwmp__OpResultStruct {
-    char *UUID;
-    char *DeploymentUnitRef;
-    char *Version;
-    char *CurrentState;
-    char *Resolved;
-    char *ExecutionUnitRefList;
-    char *StartTime;
-    char *CompleteTime;
+    cwmp__text UUID;
+    cwmp__text DeploymentUnitRef;
+    cwmp__text Version;
+    cwmp__text CurrentState;
+    cwmp__text Resolved;
+    cwmp__text ExecutionUnitRefList;
+    cwmp__text StartTime;
+    cwmp__text CompleteTime;
     struct cwmp__FaultStruct *Fault;
-    char *OperationPerformed;
+    cwmp__text OperationPerformed;
 };
 
 /* ------------------------------------------------------------------ */
@@ -220,14 +223,14 @@ struct cwmp__OpResultStruct {
 /* ------------------------------------------------------------------ */
 
 struct cwmp__SetParameterValuesFault {
-    char *ParameterName;
-    char *FaultCode;
-    char *FaultString;
+    cwmp__text ParameterName;
+    cwmp__text FaultCode;
+    cwmp__text FaultString;
 };
 
 struct cwmp__Fault {
-    char *FaultCode;
-    char *FaultString;
+    cwmp__text FaultCode;
+    cwmp__text FaultString;
     int __sizeSetParameterValuesFault;
     struct cwmp__SetParameterValuesFault *SetParameterValuesFault;
 };
@@ -270,12 +273,12 @@ struct cwmp__GetRPCMethodsResponse {
 
 struct cwmp__SetParameterValues {
     struct cwmp__ParameterValueList *ParameterList;
-    char *ParameterKey;
+    cwmp__text ParameterKey;
 };
 
 /* SetParameterValuesResponse, DeleteObjectResponse. */
 struct cwmp__StatusResponse {
-    char *Status;
+    cwmp__text Status;
 };
 
 /* GetParameterValues, GetParameterAttributes. */
@@ -289,8 +292,8 @@ struct cwmp__GetParameterValuesResponse {
 };
 
 struct cwmp__GetParameterNames {
-    char *ParameterPath;
-    char *NextLevel;
+    cwmp__text ParameterPath;
+    cwmp__text NextLevel;
 };
 
 struct cwmp__GetParameterNamesResponse {
@@ -307,122 +310,122 @@ struct cwmp__GetParameterAttributesResponse {
 
 /* AddObject, DeleteObject. */
 struct cwmp__AddObject {
-    char *ObjectName;
-    char *ParameterKey;
+    cwmp__text ObjectName;
+    cwmp__text ParameterKey;
 };
 
 struct cwmp__AddObjectResponse {
-    char *InstanceNumber;
-    char *Status;
+    cwmp__text InstanceNumber;
+    cwmp__text Status;
 };
 
 /* Reboot, CancelTransfer. */
 struct cwmp__CommandKeyOnly {
-    char *CommandKey;
+    cwmp__text CommandKey;
 };
 
 struct cwmp__Download {
-    char *CommandKey;
-    char *FileType;
-    char *URL;
-    char *Username;
-    char *Password;
-    char *FileSize;
-    char *TargetFileName;
-    char *DelaySeconds;
-    char *SuccessURL;
-    char *FailureURL;
+    cwmp__text CommandKey;
+    cwmp__text FileType;
+    cwmp__text URL;
+    cwmp__text Username;
+    cwmp__text Password;
+    cwmp__text FileSize;
+    cwmp__text TargetFileName;
+    cwmp__text DelaySeconds;
+    cwmp__text SuccessURL;
+    cwmp__text FailureURL;
 };
 
 /* DownloadResponse, UploadResponse. */
 struct cwmp__TransferResponse {
-    char *Status;
-    char *StartTime;
-    char *CompleteTime;
+    cwmp__text Status;
+    cwmp__text StartTime;
+    cwmp__text CompleteTime;
 };
 
 struct cwmp__Upload {
-    char *CommandKey;
-    char *FileType;
-    char *URL;
-    char *Username;
-    char *Password;
-    char *DelaySeconds;
+    cwmp__text CommandKey;
+    cwmp__text FileType;
+    cwmp__text URL;
+    cwmp__text Username;
+    cwmp__text Password;
+    cwmp__text DelaySeconds;
 };
 
 struct cwmp__ScheduleInform {
-    char *DelaySeconds;
-    char *CommandKey;
+    cwmp__text DelaySeconds;
+    cwmp__text CommandKey;
 };
 
 struct cwmp__ScheduleDownload {
-    char *CommandKey;
-    char *FileType;
-    char *URL;
-    char *Username;
-    char *Password;
-    char *FileSize;
-    char *TargetFileName;
+    cwmp__text CommandKey;
+    cwmp__text FileType;
+    cwmp__text URL;
+    cwmp__text Username;
+    cwmp__text Password;
+    cwmp__text FileSize;
+    cwmp__text TargetFileName;
     struct cwmp__TimeWindowList *TimeWindowList;
 };
 
 struct cwmp__ChangeDUState {
     int __sizeOperations;
     struct cwmp__OperationStruct *Operations;
-    char *CommandKey;
+    cwmp__text CommandKey;
 };
 
 struct cwmp__Inform {
     struct cwmp__DeviceIdStruct *DeviceId;
     struct cwmp__EventList *Event;
-    char *MaxEnvelopes;
-    char *CurrentTime;
-    char *RetryCount;
+    cwmp__text MaxEnvelopes;
+    cwmp__text CurrentTime;
+    cwmp__text RetryCount;
     struct cwmp__ParameterValueList *ParameterList;
 };
 
 struct cwmp__InformResponse {
-    char *MaxEnvelopes;
+    cwmp__text MaxEnvelopes;
 };
 
 struct cwmp__TransferComplete {
-    char *CommandKey;
+    cwmp__text CommandKey;
     struct cwmp__FaultStruct *FaultStruct;
-    char *StartTime;
-    char *CompleteTime;
+    cwmp__text StartTime;
+    cwmp__text CompleteTime;
 };
 
 struct cwmp__AutonomousTransferComplete {
-    char *AnnounceURL;
-    char *TransferURL;
-    char *IsDownload;
-    char *FileType;
-    char *FileSize;
-    char *TargetFileName;
+    cwmp__text AnnounceURL;
+    cwmp__text TransferURL;
+    cwmp__text IsDownload;
+    cwmp__text FileType;
+    cwmp__text FileSize;
+    cwmp__text TargetFileName;
     struct cwmp__FaultStruct *FaultStruct;
-    char *StartTime;
-    char *CompleteTime;
+    cwmp__text StartTime;
+    cwmp__text CompleteTime;
 };
 
 /* DUStateChangeComplete, AutonomousDUStateChangeComplete. */
 struct cwmp__DUStateChangeComplete {
     int __sizeResults;
     struct cwmp__OpResultStruct *Results;
-    char *CommandKey;
+    cwmp__text CommandKey;
 };
 
 struct cwmp__RequestDownload {
-    char *FileType;
+    cwmp__text FileType;
     struct cwmp__ArgList *FileTypeArg;
 };
 
 struct cwmp__Kicked {
-    char *Command;
-    char *Referer;
-    char *Arg;
-    char *Next;
+    cwmp__text Command;
+    cwmp__text Referer;
+    cwmp__text Arg;
+    cwmp__text Next;
 };
 
 struct cwmp__KickedResponse {
-    char *NextURL;
+    cwmp__text NextURL;
 };

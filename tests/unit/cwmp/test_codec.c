@@ -124,6 +124,8 @@ static void test_inform_wire(void **state)
     assert_contains(&b, "<Value xsi:type=\"xsd:acmeThing\">v</Value>");
     assert_contains(&b, "Acme &amp; Sons &lt;Ltd&gt;");
     assert_false(tu_contains(&b, "HoldRequests"));
+    assert_contains(&b, "<EventCode>1 BOOT</EventCode><CommandKey></CommandKey>");
+    assert_false(tu_contains(&b, "/>"));
     ub_buf_free(&b);
     cwmp_msg_free(m);
 }
@@ -305,6 +307,13 @@ static void test_add_delete(void **state)
 
     m = new_msg(CWMP_M_DELETE_OBJECT, CWMP_REQUEST);
     m->path = tu_strdup("Device.IP.Interface.3.");
+    {
+        /* empty elements are written open/close, never <Tag/> */
+        struct ub_buf b = tu_encode(x->c, m);
+        assert_contains(&b, "<ParameterKey></ParameterKey>");
+        assert_false(tu_contains(&b, "/>"));
+        ub_buf_free(&b);
+    }
     d = tu_round_trip(x->c, m);
     assert_string_equal(d->path, "Device.IP.Interface.3.");
     assert_string_equal(d->parameter_key, "");
