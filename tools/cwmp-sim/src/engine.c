@@ -560,6 +560,10 @@ static int sess_setup_easy(struct sim_session *s)
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
     curl_easy_setopt(c, CURLOPT_POSTREDIR, (long)CURL_REDIR_POST_ALL);
+    /* curl's default upload buffer is 64 KB per handle: 64 MB for 1,000
+     * concurrent sessions.  16 KB (the minimum) is plenty for envelopes. */
+    curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
+    curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 16384L);
     if (o->quirks & SIM_Q_ECHO_COOKIE) {
         /* no cookie engine: the raw Set-Cookie goes back as it came */
         curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
