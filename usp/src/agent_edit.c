@@ -995,3 +995,89 @@ int usp_agent_delete(const struct usp_agent_store *st,
     ub_free(schema);
     return err;
 }
+
+/* ---- Filling response structs ---- */
+
+static int fill_perrs(struct usp_msg *m, const struct usp_agent_result *r,
+                      struct usp_param_err **out, size_t *n)
+{
+    size_t i;
+
+    *out = usp_msg_alloc(m, (r->n_perrs ? r->n_perrs : 1) * sizeof(**out));
+    if (!*out)
+        return UB_ENOMEM;
+    for (i = 0; i < r->n_perrs; i++) {
+        (*out)[i].path = usp_msg_strdup(m, r->perrs[i].param);
+        (*out)[i].err_code = r->perrs[i].err_code;
+        (*out)[i].err_msg = usp_msg_strdup(m, r->perrs[i].err_msg);
+        if (!(*out)[i].path || !(*out)[i].err_msg)
+            return UB_ENOMEM;
+    }
+    *n = r->n_perrs;
+    return UB_OK;
+}
+
+static int fill_kvs(struct usp_msg *m, const struct ub_param_list *l,
+                    struct usp_kv **out, size_t *n)
+{
+    size_t i;
+
+    *out = usp_msg_alloc(m, (l->n ? l->n : 1) * sizeof(**out));
+    if (!*out)
+        return UB_ENOMEM;
+    for (i = 0; i < l->n; i++) {
+        (*out)[i].key = usp_msg_strdup(m, l->v[i].path);
+        (*out)[i].value = usp_msg_strdup(m, l->v[i].value);
+        if (!(*out)[i].key || !(*out)[i].value)
+            return UB_ENOMEM;
+    }
+    *n = l->n;
+    return UB_OK;
+}
+
+int usp_agent_add_result_fill(struct usp_msg *m,
+                              const struct usp_agent_result *r,
+                              const char *requested_path,
+                              struct usp_add_result *out)
+{
+    int err;
+
+    if (!m || !r || !out)
+        return UB_EINVAL;
+    memset(out, 0, sizeof(*out));
+    out->requested_path = usp_msg_strdup(m, requested_path);
+    if (!out->requested_path)
+        return UB_ENOMEM;
+    out->success = r->err_code == 0;
+    if (!out->success) {
+        out->err_code = r->err_code;
+        out->err_msg = usp_msg_strdup(m, r->err_msg);
+        return out->err_msg ? UB_OK : UB_ENOMEM;
+    }
+    out->instantiated_path = usp_msg_strdup(m, r->path);
+    if (!out->instantiated_path)
+        return UB_ENOMEM;
+    err = fill_perrs(m, r, &out->param_errs, &out->n_param_errs);
+    if (!err)
+        err = fill_kvs(m, &r->keys, &out->unique_keys, &out->n_unique_keys);
+    return err;
+}
+
+int usp_agent_set_inst_fill(struct usp_msg *m,
+                            const struct usp_agent_result *r,
+                            struct usp_updated_inst *out)
+{
+    int err;
+
+    if (!m || !r || !out)
+        return UB_EINVAL;
+    memset(out, 0, sizeof(*out));
+    out->affected_path = usp_msg_strdup(m, r->path);
+    if (!out->affected_path)
+        return UB_ENOMEM;
+    err = fill_perrs(m, r, &out->param_errs, &out->n_param_errs);
+    if (!err && r->err_code == 0)
+        err = fill_kvs(m, &r->params, &out->updated_params,
+                       &out->n_updated_params);
+    return err;
+}

@@ -483,11 +483,13 @@ static int emit(const struct usp_agent_view *v, const struct ub_param *row,
     return cb(user, &n);
 }
 
+#define ANY_ROW 0x7fff /* walk stopper, distinct from every ub_err */
+
 static int any_row(void *user, const struct ub_param *row)
 {
     (void)user;
     (void)row;
-    return 1;
+    return ANY_ROW;
 }
 
 static int lookup_cb_row(const struct usp_agent_view *v, const char *path,
@@ -504,7 +506,7 @@ static int lookup_cb_row(const struct usp_agent_view *v, const char *path,
          * when rows exist below it, as proxy-db's tree does */
         int any = v->st.ops->iter(v->st.ctx, path, any_row, NULL);
 
-        if (any != 1)
+        if (any != ANY_ROW)
             return any ? any : UB_ENOTFOUND;
         p.path = (char *)path;
         p.type = UB_T_OBJECT;

@@ -537,6 +537,39 @@ static void test_set_partial_and_objects(void **state)
         mem_val(&f->mem,
                 "Device.LocalAgent.Controller.1.PeriodicNotifInterval"),
         "86400");
+    /* into a SetResp, through the codec */
+    {
+        struct usp_msg *m = NULL, *back = NULL;
+        struct usp_set_result *sr;
+        uint8_t *buf = NULL;
+        size_t len = 0;
+
+        assert_int_equal(usp_msg_new(USP_MSG_SET_RESP, "s1", &m), UB_OK);
+        sr = usp_msg_alloc(m, sizeof(*sr));
+        m->set_resp.results = sr;
+        m->set_resp.n_results = 1;
+        sr->requested_path = "Device.LocalAgent.Controller.1.";
+        sr->success = true;
+        sr->insts = usp_msg_alloc(m, sizeof(*sr->insts));
+        sr->n_insts = 1;
+        assert_int_equal(usp_agent_set_inst_fill(m, &r, &sr->insts[0]),
+                         UB_OK);
+        assert_int_equal(usp_msg_encode(m, 0, &buf, &len), UB_OK);
+        assert_int_equal(usp_msg_decode(buf, len, &back), UB_OK);
+        sr = &back->set_resp.results[0];
+        assert_int_equal(sr->n_insts, 1);
+        assert_string_equal(sr->insts[0].affected_path,
+                            "Device.LocalAgent.Controller.1.");
+        assert_int_equal(sr->insts[0].n_updated_params, 1);
+        assert_string_equal(sr->insts[0].updated_params[0].key,
+                            "ProvisioningCode");
+        assert_int_equal(sr->insts[0].n_param_errs, 1);
+        assert_int_equal(sr->insts[0].param_errs[0].err_code,
+                         USP_ERR_INVALID_TYPE);
+        usp_msg_free(back);
+        usp_msg_free(m);
+        ub_free(buf);
+    }
     usp_agent_result_clear(&r);
 
     /* missing object, table path, unique key collision */
@@ -658,6 +691,34 @@ static void test_add_subscription(void **state)
     assert_string_equal(
         mem_val(&f->mem, "Device.LocalAgent.SubscriptionNumberOfEntries"),
         "1");
+    /* into an AddResp, through the codec */
+    {
+        struct usp_msg *m = NULL, *back = NULL;
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        const struct usp_add_result *a;
+
+        assert_int_equal(usp_msg_new(USP_MSG_ADD_RESP, "a1", &m), UB_OK);
+        m->add_resp.results = usp_msg_alloc(m, sizeof(struct usp_add_result));
+        m->add_resp.n_results = 1;
+        assert_int_equal(usp_agent_add_result_fill(
+                             m, &r, "Device.LocalAgent.Subscription.",
+                             &m->add_resp.results[0]),
+                         UB_OK);
+        assert_int_equal(usp_msg_encode(m, 0, &buf, &len), UB_OK);
+        assert_int_equal(usp_msg_decode(buf, len, &back), UB_OK);
+        a = &back->add_resp.results[0];
+        assert_true(a->success);
+        assert_string_equal(a->requested_path,
+                            "Device.LocalAgent.Subscription.");
+        assert_string_equal(a->instantiated_path,
+                            "Device.LocalAgent.Subscription.1.");
+        assert_int_equal(a->n_unique_keys, 3);
+        assert_int_equal(a->n_param_errs, 0);
+        usp_msg_free(back);
+        usp_msg_free(m);
+        ub_free(buf);
+    }
     usp_agent_result_clear(&r);
 
     /* same ID from the same controller: duplicate key, nothing written */

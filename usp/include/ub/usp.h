@@ -1169,6 +1169,23 @@ int usp_agent_delete(const struct usp_agent_store *st,
                      const char *inst_path,
                      struct usp_agent_result *res) UB_WARN_UNUSED;
 
+/* Response helpers (all memory from m, r borrowed):
+ * usp_agent_add_result_fill: one AddResp CreatedObjectResult; success
+ *   (r->err_code 0) gives instantiated_path, param_errs (non-required
+ *   failures) and unique_keys, failure gives err_code / err_msg (put
+ *   r->perrs in the Error message when allow_partial is false).
+ * usp_agent_set_inst_fill: one UpdatedInstanceResult (success:
+ *   affected_path, param_errs, updated_params) or UpdatedInstanceFailure
+ *   (failure: affected_path, param_errs) of a SetResp.
+ * Return UB_OK, UB_ENOMEM, UB_EINVAL. */
+int usp_agent_add_result_fill(struct usp_msg *m,
+                              const struct usp_agent_result *r,
+                              const char *requested_path,
+                              struct usp_add_result *out) UB_WARN_UNUSED;
+int usp_agent_set_inst_fill(struct usp_msg *m,
+                            const struct usp_agent_result *r,
+                            struct usp_updated_inst *out) UB_WARN_UNUSED;
+
 /* ---- GetSupportedDM ---- */
 
 /* Appends the hosted objects a GetSupportedDM for obj_path asks for to
