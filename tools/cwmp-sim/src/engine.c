@@ -62,6 +62,7 @@ struct sim_session {
     struct ub_buf tx;
     enum sess_state state;
     unsigned msgs;
+    long connects;        /* TCP connections opened (keep-alive check) */
     bool finished;
     bool rx_new_response; /* echo-cookie-attrs: header parsing state */
     char cookie[COOKIE_MAX];
@@ -381,20 +382,16 @@ static void sess_finish(struct sim_session *s, bool ok, long http,
         e->ok++;
     else
         e->failed++;
-    if (why) {
+    {
         struct ub_buf b;
+        int n = snprintf(f, sizeof(f),
+                         "\"ok\":%s,\"http\":%ld,\"messages\":%u,\"connects\":%ld",
+                         ok ? "true" : "false", http, s->msgs, s->connects);
         ub_buf_init(&b, sizeof(f));
-        if (!ub_buf_appends(&b, "\"error\":") && !sim_json_str(&b, why)) {
-            snprintf(f, sizeof(f), "\"ok\":%s,\"http\":%ld,%s",
-                     ok ? "true" : "false", http, b.data);
-        } else {
-            snprintf(f, sizeof(f), "\"ok\":%s,\"http\":%ld", ok ? "true" : "false",
-                     http);
-        }
+        if (why && n > 0 && !ub_buf_appends(&b, ",\"error\":") &&
+            !sim_json_str(&b, why) && (size_t)n + b.len < sizeof(f))
+            memcpy(f + n, b.data, b.len + 1);
         ub_buf_free(&b);
-    } else {
-        snprintf(f, sizeof(f), "\"ok\":%s,\"http\":%ld", ok ? "true" : "false",
-                 http);
     }
     sim_emit(e, "session_end", d->cpe.mac.serial, f);
     if (!e->o->json && !ok)
@@ -422,9 +419,13 @@ static void sess_on_response(struct sim_session *s, CURLcode cc)
     long http = 0;
     int rc;
 
+    long nc = 0;
+
     curl_multi_remove_handle(s->multi, s->easy);
     s->added = false;
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &http);
+    if (curl_easy_getinfo(s->easy, CURLINFO_NUM_CONNECTS, &nc) == CURLE_OK)
+        s->connects += nc;
     if (cc != CURLE_OK) {
         sess_finish(s, false, http, s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc));
         return;
