@@ -38,6 +38,7 @@ struct inform_seen {
     bool any_typed;      /* some parameter had an xsi:type */
     bool root_igd;
     char vc_value[128];  /* value of Device.WiFi.SSID.1.SSID if present */
+    char cr_url[256];
 };
 
 struct ctx {
@@ -63,6 +64,9 @@ struct ctx {
     /* scenario hooks */
     void (*on_inform)(struct ctx *c, const char *devkey, size_t n);
     void (*on_end)(struct ctx *c, const char *devkey);
+    int cr_err;
+    long cr_status;
+    unsigned cr_results;
     bool (*done)(struct ctx *c);
     char devkey[CWMP_DEVKEY_MAX];
 };
@@ -116,6 +120,8 @@ static int acs_inform(void *user, const char *devkey, const struct cwmp_msg *m)
             s->root_igd = true;
         if (strcmp(p->path, "Device.WiFi.SSID.1.SSID") == 0 && p->value)
             snprintf(s->vc_value, sizeof(s->vc_value), "%s", p->value);
+        if (strstr(p->path, "ManagementServer.ConnectionRequestURL") && p->value)
+            snprintf(s->cr_url, sizeof(s->cr_url), "%s", p->value);
     }
     if (c->on_inform)
         c->on_inform(c, devkey, c->n_inf);
@@ -155,6 +161,15 @@ static void acs_rpc_result(void *user, const char *devkey, uint64_t id,
             c->res[i] = k;
         }
     }
+}
+
+static void acs_cr_result(void *user, const char *devkey, int err, long status)
+{
+    struct ctx *c = user;
+    (void)devkey;
+    c->cr_results++;
+    c->cr_err = err;
+    c->cr_status = status;
 }
 
 static void acs_session_end(void *user, const char *devkey,
@@ -260,6 +275,7 @@ static void run_case(struct ctx *c, enum cwmp_auth_mode auth, char **sim_args,
     struct cwmp_callbacks cb = {
         .user = c, .on_inform = acs_inform, .on_cpe_request = acs_cpe_request,
         .on_rpc_result = acs_rpc_result, .on_session_end = acs_session_end,
+        .on_cr_result = acs_cr_result,
     };
     struct cwmp_server_config sc;
     uv_process_options_t po;
@@ -275,6 +291,7 @@ static void run_case(struct ctx *c, enum cwmp_auth_mode auth, char **sim_args,
     sc.auth = auth;
     sc.username = "cpe";
     sc.password = "secret";
+    sc.cr_min_interval_s = 0;
     c->control_port = -1;
     assert_int_equal(uv_loop_init(&c->loop), 0);
     assert_int_equal(cwmp_server_create(&c->loop, &sc, &cb, &c->srv), UB_OK);
@@ -432,6 +449,38 @@ static void test_reboot_download_reset(void **state)
     ctx_free(c);
 }
 
+/* ---- Connection Request from the ACS, then periodic informs ---- */
+
+static void cr_end(struct ctx *c, const char *devkey)
+{
+    if (c->sessions_ok == 1) {
+        assert_true(c->inf[0].cr_url[0] != 0);
+        assert_int_equal(cwmp_connection_request(c->srv, devkey, c->inf[0].cr_url,
+                                                 "cruser", "crpass"), UB_OK);
+    }
+}
+
+static bool cr_done(struct ctx *c) { return c->n_inf >= 3 && c->sessions_ok >= 3; }
+
+static void test_cr_then_periodic(void **state)
+{
+    struct ctx *c = calloc(1, sizeof(*c));
+    char *args[] = {"--cr-username", "cruser", "--cr-password", "crpass",
+                    "--periodic", "2", NULL};
+    (void)state;
+    c->on_end = cr_end;
+    c->done = cr_done;
+    run_case(c, CWMP_AUTH_DIGEST, args, 30);
+    assert_false(c->timed_out);
+    assert_int_equal(c->cr_results, 1);
+    assert_int_equal(c->cr_err, UB_OK);
+    assert_true(c->cr_status == 200 || c->cr_status == 204);
+    assert_true(has_event(&c->inf[1], "6 CONNECTION REQUEST"));
+    assert_true(has_event(&c->inf[2], "2 PERIODIC"));
+    assert_int_equal(c->inf[2].n_events, 1);
+    ctx_free(c);
+}
+
 /* ---- quirks ---- */
 
 static bool one_session(struct ctx *c) { return c->sessions_ok + c->sessions_other >= 1; }
@@ -528,6 +577,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_value_change),
         cmocka_unit_test(test_reboot_download_reset),
+        cmocka_unit_test(test_cr_then_periodic),
         cmocka_unit_test(test_quirk_periodic_first_tr098_no_xsi),
         cmocka_unit_test(test_quirk_gpv9004_spv0_cookie),
         cmocka_unit_test(test_quirk_basic_upfront),
