@@ -503,7 +503,7 @@ int cwmp_decode(struct cwmp_codec *c, const char *buf, size_t len,
 
     if (err && errsz)
         *err = '\0';
-    if (!buf || !out)
+    if (!out || (!buf && len))
         return UB_EINVAL;
     // Exit if the envelope is over the limit before parsing anything.
     if (len > c->lim.max_envelope) {

@@ -439,8 +439,11 @@ static void test_empty_and_not_envelope(void **state)
                  "not a SOAP 1.1 envelope");
     expect_error(x->c, "HTTP/1.1 200 OK\r\n\r\n", UB_EPROTO, NULL);
     expect_error(x->c, "just text", UB_EPROTO, NULL);
-    /* NULL err is fine */
+    /* NULL err is fine; an empty POST may come as NULL, 0 */
     assert_int_equal(cwmp_decode(x->c, "", 0, &m, NULL, 0), UB_EPROTO);
+    assert_int_equal(cwmp_decode(x->c, NULL, 0, &m, err, sizeof(err)),
+                     UB_EPROTO);
+    assert_string_equal(err, "empty body");
 }
 
 static void test_unknown_method(void **state)
