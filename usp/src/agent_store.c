@@ -622,3 +622,87 @@ int agent__insert(const struct usp_agent_store *st,
         ub_free(p);
     return UB_OK;
 }
+
+/* ---- Overlay: the device tree with the hosted subtree grafted in ---- */
+
+struct ov_cb {
+    ub_node_cb cb;
+    void *user;
+};
+
+static int skip_hosted(void *user, const struct ub_node *n)
+{
+    struct ov_cb *c = user;
+
+    if (usp_agent_path_is_hosted(n->path))
+        return 0; /* the hosted tree wins over a device's own rows */
+    return c->cb(c->user, n);
+}
+
+static int ov_lookup(void *ctx, const char *path, ub_node_cb cb, void *user)
+{
+    struct usp_agent_overlay *o = ctx;
+    int err;
+
+    if (usp_agent_path_is_hosted(path))
+        return tree_lookup(o->hosted, path, cb, user);
+    if (!o->device)
+        return tree_lookup(o->hosted, path, cb, user);
+    err = o->device->ops->lookup(o->device->ctx, path, cb, user);
+    if (err == UB_ENOTFOUND && strncmp(USP_AGENT_ROOT, path, strlen(path)) == 0)
+        err = tree_lookup(o->hosted, path, cb, user); /* "Device." */
+    return err;
+}
+
+static int ov_children(void *ctx, const char *path, ub_node_cb cb, void *user)
+{
+    struct usp_agent_overlay *o = ctx;
+    struct ov_cb c = {.cb = cb, .user = user};
+    int err = UB_OK;
+
+    if (usp_agent_path_is_hosted(path))
+        return tree_children(o->hosted, path, cb, user);
+    if (o->device) {
+        err = o->device->ops->children(o->device->ctx, path, skip_hosted, &c);
+        if (err == UB_ENOTFOUND)
+            err = UB_OK;
+    }
+    if (!err && strcmp(path, "Device.") == 0) {
+        err = tree_lookup(o->hosted, USP_AGENT_ROOT, cb, user);
+        if (err == UB_ENOTFOUND)
+            err = UB_OK;
+    }
+    return err;
+}
+
+static int ov_subtree(void *ctx, const char *path, ub_node_cb cb, void *user)
+{
+    struct usp_agent_overlay *o = ctx;
+    struct ov_cb c = {.cb = cb, .user = user};
+    size_t pl = strlen(path);
+    int err = UB_OK;
+
+    if (usp_agent_path_is_hosted(path))
+        return tree_subtree(o->hosted, path, cb, user);
+    if (o->device) {
+        err = o->device->ops->subtree(o->device->ctx, path, skip_hosted, &c);
+        if (err == UB_ENOTFOUND)
+            err = UB_OK;
+    }
+    if (!err && ub_path_is_object(path) &&
+        strncmp(USP_AGENT_ROOT, path, pl) == 0)
+        err = tree_subtree(o->hosted, USP_AGENT_ROOT, cb, user);
+    return err;
+}
+
+static const struct ub_tree_ops overlay_ops = {
+    .lookup = ov_lookup,
+    .children = ov_children,
+    .subtree = ov_subtree,
+};
+
+void usp_agent_tree_overlay(struct usp_agent_overlay *ov, struct ub_tree *out)
+{
+    out->ops = &overlay_ops;
+    out->ctx = ov;
+}

@@ -1644,6 +1644,97 @@ static void test_refresh(void **state)
     mem_free(&empty);
 }
 
+/* ------------------------------------------------------------------ */
+/* Overlay of the device tree and the hosted tree                      */
+/* ------------------------------------------------------------------ */
+
+static void resolve_in(const struct ub_tree *tree, const char *text,
+                       struct ub_strv *out)
+{
+    struct usp_path *p = NULL;
+    struct usp_resolved r;
+    size_t i;
+
+    assert_int_equal(usp_path_parse(text, &p, NULL), UB_OK);
+    if (usp_path_resolve(p, tree, NULL, &r) != UB_OK)
+        fail_msg("resolve %s failed", text);
+    for (i = 0; i < r.paths.n; i++)
+        assert_int_equal(ub_strv_add(out, r.paths.v[i]), UB_OK);
+    usp_resolved_free(&r);
+    usp_path_free(p);
+}
+
+static void test_overlay(void **state)
+{
+    static const char *const rows[][2] = {
+        {"Device.", NULL},
+        {"Device.DeviceInfo.", NULL},
+        {"Device.DeviceInfo.SoftwareVersion", "9.9"},
+        {"Device.LocalAgent.", NULL},
+        {"Device.LocalAgent.Bogus", "x"},
+        {"Device.WiFi.", NULL},
+        {"Device.WiFi.SSID.", NULL},
+        {"Device.WiFi.SSID.1.", NULL},
+        {"Device.WiFi.SSID.1.SSID", "home"},
+    };
+    struct fx *f = *state;
+    struct mem dev = {0};
+    struct usp_agent_view dview = {.st = {.ops = &mem_ops, .ctx = &dev}};
+    struct usp_agent_view hview = {.st = f->st};
+    struct ub_tree dtree, tree;
+    struct usp_agent_overlay ov = {.hosted = &hview, .device = &dtree};
+    struct ub_strv s;
+    size_t i, la = 0;
+
+    for (i = 0; i < UB_ARRAY_LEN(rows); i++) {
+        struct ub_param p = {.path = (char *)rows[i][0],
+                             .value = (char *)rows[i][1],
+                             .type = rows[i][1] ? UB_T_STRING : UB_T_OBJECT};
+
+        assert_int_equal(mem_put(&dev, &p), UB_OK);
+    }
+    usp_agent_tree(&dview, &dtree);
+    usp_agent_tree_overlay(&ov, &tree);
+
+    ub_strv_init(&s, 0);
+    resolve_in(&tree, "Device.LocalAgent.Controller.*.EndpointID", &s);
+    assert_int_equal(s.n, 2);
+    ub_strv_free(&s);
+    ub_strv_init(&s, 0);
+    resolve_in(&tree, "Device.WiFi.SSID.*.SSID", &s);
+    assert_int_equal(s.n, 1);
+    ub_strv_free(&s);
+    ub_strv_init(&s, 0);
+    resolve_in(&tree, "Device.LocalAgent.Bogus", &s);
+    assert_int_equal(s.n, 0);
+    ub_strv_free(&s);
+    ub_strv_init(&s, 0);
+    resolve_in(&tree, "Device.DeviceInfo.SoftwareVersion", &s);
+    assert_int_equal(s.n, 1);
+    ub_strv_free(&s);
+
+    ub_strv_init(&s, 0);
+    assert_int_equal(tree.ops->children(tree.ctx, "Device.", node_path, &s),
+                     UB_OK);
+    assert_int_equal(s.n, 3);
+    assert_string_equal(s.v[0], "Device.DeviceInfo.");
+    assert_string_equal(s.v[1], "Device.WiFi.");
+    assert_string_equal(s.v[2], "Device.LocalAgent.");
+    ub_strv_free(&s);
+
+    ub_strv_init(&s, 0);
+    assert_int_equal(tree.ops->subtree(tree.ctx, "Device.", node_path, &s),
+                     UB_OK);
+    for (i = 0; i < s.n; i++) {
+        assert_null(strstr(s.v[i], "Bogus"));
+        la += strcmp(s.v[i], "Device.LocalAgent.") == 0;
+    }
+    assert_int_equal(la, 1);
+    assert_true(s.n > 60);
+    ub_strv_free(&s);
+    mem_free(&dev);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1664,6 +1755,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_gsdm, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refresh, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_overlay, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1046,6 +1046,18 @@ struct usp_agent_view {
 };
 void usp_agent_tree(struct usp_agent_view *view, struct ub_tree *out);
 
+/* The whole tree a controller sees: 'device' (e.g. proxy-db's cached tree,
+ * borrowed, may be NULL) with the hosted view grafted in at
+ * "Device.LocalAgent." (the hosted rows win over any the device has there).
+ * children("Device.") lists the device's children, then LocalAgent;
+ * subtree() walks the device's part, then the hosted part.  'ov' is caller
+ * memory that must outlive 'out', as must hosted and device. */
+struct usp_agent_overlay {
+    struct usp_agent_view *hosted;
+    const struct ub_tree *device;
+};
+void usp_agent_tree_overlay(struct usp_agent_overlay *ov, struct ub_tree *out);
+
 /* True if path (concrete, schema or search form) lies in the hosted
  * subtree "Device.LocalAgent." (including that object). */
 bool usp_agent_path_is_hosted(const char *path);
