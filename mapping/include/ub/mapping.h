@@ -18,7 +18,7 @@
  *     argument names from TR-181 and the CWMP realisation of each command;
  *  4. TR-106 helpers: ParameterKey, types, per-object grouping of paths,
  *     boolean normalisation, access mapping;
- *  5. (planned) data-model knowledge loaded from a BBF data-model XML.
+ *  5. data-model knowledge loaded from a BBF data-model XML (libxml2).
  *
  * Conventions (base.h): functions that can fail return UB_OK or a positive
  * enum ub_err and leave their outputs untouched on failure.  Every table
@@ -433,6 +433,59 @@ void map_groups_free(struct map_groups *g);
  * owned (ub_free), NULL on allocation failure.  A thin wrapper of
  * ub_path_to_schema that also accepts command and event paths. */
 char *map_path_schema(const char *path);
+
+/* ------------------------------------------------------------------ */
+/* 5. Data-model knowledge (BBF data-model XML)                        */
+/* ------------------------------------------------------------------ */
+
+struct map_dm; /* opaque: schema path -> type and access */
+
+enum map_dm_kind { MAP_DM_OBJECT = 1, MAP_DM_PARAM, MAP_DM_COMMAND,
+                   MAP_DM_EVENT };
+
+struct map_dm_entry {
+    const char *path;   /* schema path ("Device.IP.Interface.{i}.Name") */
+    enum map_dm_kind kind;
+    enum ub_type type;  /* params: base type (data types resolved when the
+                           file defines them); objects: UB_T_OBJECT */
+    bool writable;      /* params: readWrite; objects: table with
+                           access="readWrite" (Add/Delete) */
+    bool multi;         /* objects: multi-instance table */
+    bool async;         /* commands */
+};
+
+struct map_dm_limits {
+    size_t max_bytes;   /* input size; default 64 MiB */
+    size_t max_entries; /* default 200,000 */
+    unsigned max_depth; /* XML nesting; default 64 */
+};
+
+/* Parses a BBF data-model XML document (cwmp-datamodel schema: <model>,
+ * <object>, <parameter>, <command>, <event>, <dataType>) from memory.
+ * Safe settings: no network, no entity substitution, no DTD loading, no
+ * XML_PARSE_HUGE; the limits above.  Only the first <model> is read.
+ * lim may be NULL.  Returned owned (map_dm_free).  UB_EPROTO for
+ * malformed or non-BBF XML (a DOCTYPE included: BBF files have none),
+ * UB_ETOOBIG past a limit, UB_ENOMEM.  Only objects of the first <model>
+ * are read ("full" files, as report.pl writes them: <component>s and
+ * <import>s are not followed). */
+int map_dm_load_mem(const char *buf, size_t len,
+                    const struct map_dm_limits *lim, struct map_dm **out)
+    UB_WARN_UNUSED;
+/* Same from a file (read with plain stdio: call it at start-up or on a
+ * worker, not from a loop callback). */
+int map_dm_load_file(const char *path, const struct map_dm_limits *lim,
+                     struct map_dm **out) UB_WARN_UNUSED;
+void map_dm_free(struct map_dm *dm);
+/* Looks up a concrete or schema path.  The entry is borrowed until
+ * map_dm_free.  NULL if absent. */
+const struct map_dm_entry *map_dm_lookup(const struct map_dm *dm,
+                                         const char *path);
+size_t map_dm_count(const struct map_dm *dm);
+/* Entries in document order; NULL past the end. */
+const struct map_dm_entry *map_dm_at(const struct map_dm *dm, size_t i);
+/* The model name ("Device:2.15"), borrowed until map_dm_free. */
+const char *map_dm_model(const struct map_dm *dm);
 
 #ifdef __cplusplus
 }
