@@ -95,6 +95,29 @@ check "CR without auth" 200 "$(curl -s -o /dev/null -w '%{http_code}' "$URL")"
 kill -TERM "$SIMPID"
 wait "$SIMPID"
 
+# --- --state-dir: local changes survive a restart ---
+mkdir -p "$TMP/state"
+for round in 1 2; do
+    "$SIM" --acs http://127.0.0.1:1/acs --json --cr-port -1 --control 0 \
+        --state-dir "$TMP/state" --http-timeout 2 > "$TMP/state$round.out" 2>&1 &
+    pids+=($!)
+    SIMPID=$!
+    wait_for "$TMP/state$round.out" control_listen
+    PORT=$(grep control_listen "$TMP/state$round.out" | sed 's/.*"port":\([0-9]*\).*/\1/')
+    exec 3<>"/dev/tcp/127.0.0.1/$PORT"
+    if [ $round = 1 ]; then
+        check "state: set" "ok" "$(ctl 'set SIM000001 Device.Time.NTPServer4 kept.example')"
+        check "state: add" "ok 3" "$(ctl 'add SIM000001 Device.Users.User.')"
+    else
+        check "state: value after restart" "ok kept.example" "$(ctl 'get SIM000001 Device.Time.NTPServer4')"
+        check "state: object after restart" "ok 3" "$(ctl 'get SIM000001 Device.Users.UserNumberOfEntries')"
+    fi
+    exec 3>&-
+    kill -TERM "$SIMPID"
+    wait "$SIMPID"
+done
+check "state file" 1 "$(ls "$TMP/state" | grep -c '^SIM000001.state$')"
+
 # --- usage errors ---
 "$SIM" --count 1 >/dev/null 2>&1; check "missing --acs" 2 $?
 "$SIM" --acs http://x/ --quirk nope >/dev/null 2>&1; check "unknown quirk" 2 $?
