@@ -64,6 +64,7 @@ struct ctx {
     /* scenario hooks */
     void (*on_inform)(struct ctx *c, const char *devkey, size_t n);
     void (*on_end)(struct ctx *c, const char *devkey);
+    const char *tls_cert, *tls_key, *tls_client_ca;
     int cr_err;
     long cr_status;
     unsigned cr_results;
@@ -292,12 +293,15 @@ static void run_case(struct ctx *c, enum cwmp_auth_mode auth, char **sim_args,
     sc.username = "cpe";
     sc.password = "secret";
     sc.cr_min_interval_s = 0;
+    sc.tls_cert_file = c->tls_cert;
+    sc.tls_key_file = c->tls_key;
+    sc.tls_client_ca_file = c->tls_client_ca;
     c->control_port = -1;
     assert_int_equal(uv_loop_init(&c->loop), 0);
     assert_int_equal(cwmp_server_create(&c->loop, &sc, &cb, &c->srv), UB_OK);
     assert_int_equal(cwmp_server_start(c->srv), UB_OK);
-    snprintf(url, sizeof(url), "http://127.0.0.1:%u/acs",
-             (unsigned)cwmp_server_port(c->srv));
+    snprintf(url, sizeof(url), "%s://127.0.0.1:%u/acs",
+             c->tls_cert ? "https" : "http", (unsigned)cwmp_server_port(c->srv));
     args[na++] = (char *)sim_path;
     args[na++] = "--acs";
     args[na++] = url;
@@ -572,6 +576,66 @@ static void test_quirk_basic_upfront(void **state)
     ctx_free(c);
 }
 
+/* ---- HTTPS with a client certificate ---- */
+
+static void test_https_client_cert(void **state)
+{
+    char dir[] = "/tmp/sim-tls-XXXXXX", cmd[4096], ca[128], crt[128], key[128],
+         ccrt[128], ckey[128], rm[160];
+    struct ctx *c;
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+    snprintf(crt, sizeof(crt), "%s/acs.pem", dir);
+    snprintf(key, sizeof(key), "%s/acs.key", dir);
+    snprintf(ccrt, sizeof(ccrt), "%s/cpe.pem", dir);
+    snprintf(ckey, sizeof(ckey), "%s/cpe.key", dir);
+    snprintf(cmd, sizeof(cmd),
+        "(cd %s && "
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+        "-keyout ca.key -out ca.pem -days 2 -subj /CN=sim-test-ca && "
+        "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+        "-keyout acs.key -out acs.csr -subj /CN=127.0.0.1 && "
+        "printf 'subjectAltName=IP:127.0.0.1\n' > acs.ext && "
+        "openssl x509 -req -in acs.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+        "-out acs.pem -days 2 -extfile acs.ext && "
+        "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+        "-keyout cpe.key -out cpe.csr -subj /CN=SIM000001 && "
+        "openssl x509 -req -in cpe.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+        "-out cpe.pem -days 2) >/dev/null 2>&1", dir);
+    assert_int_equal(system(cmd), 0);
+
+    /* with its certificate the CPE gets in */
+    c = calloc(1, sizeof(*c));
+    c->tls_cert = crt;
+    c->tls_key = key;
+    c->tls_client_ca = ca;
+    c->done = one_session;
+    {
+        char *args[] = {"--once", "--cacert", ca, "--cert", ccrt, "--key", ckey, NULL};
+        run_case(c, CWMP_AUTH_DIGEST, args, 30);
+    }
+    assert_false(c->timed_out);
+    assert_int_equal(c->proc_exit, 0);
+    assert_int_equal(c->n_inf, 1);
+    ctx_free(c);
+    /* without it the ACS refuses */
+    c = calloc(1, sizeof(*c));
+    c->tls_cert = crt;
+    c->tls_key = key;
+    c->tls_client_ca = ca;
+    {
+        char *args[] = {"--once", "--cacert", ca, NULL};
+        run_case(c, CWMP_AUTH_DIGEST, args, 30);
+    }
+    assert_false(c->timed_out);
+    assert_int_not_equal(c->proc_exit, 0);
+    assert_int_equal(c->n_inf, 0);
+    ctx_free(c);
+    snprintf(rm, sizeof(rm), "rm -rf %s", dir);
+    assert_int_equal(system(rm), 0);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -581,6 +645,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_quirk_periodic_first_tr098_no_xsi),
         cmocka_unit_test(test_quirk_gpv9004_spv0_cookie),
         cmocka_unit_test(test_quirk_basic_upfront),
+        cmocka_unit_test(test_https_client_cert),
     };
     if (argc < 2) {
         fprintf(stderr, "usage: %s <cwmp-sim> [test-name-filter]\n", argv[0]);
