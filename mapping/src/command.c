@@ -292,6 +292,7 @@ static const struct map_event_def events[] = {
     {"Device.Boot!", ARGS(boot_args)},
     {"Device.LocalAgent.TransferComplete!", ARGS(tc_args)},
     {"Device.LocalAgent.Periodic!", NOARGS},
+    {"Device.LocalAgent.WakeUp!", NOARGS},
     {"Device.SoftwareModules.DUStateChange!", ARGS(du_args)},
 };
 

@@ -13,8 +13,8 @@
  * (subscriptions are the bridge's) and never matches CommandKeys to USP
  * Requests (the bridge's queue knows them).
  *
- * Order of the plan: OnBoardRequest, Boot!, ValueChange, then per
- * completion event in input order.  Deferred entries are emitted by the
+ * Order of the plan: OnBoardRequest, Boot!, ValueChange, WakeUp!, then
+ * one entry per completion event in input order.  Deferred entries are emitted by the
  * bridge when the RPC or GPV named in 'from' has delivered their fields.
  *
  * Device.Boot! Cause (TR-181: LocalReboot, RemoteReboot, LocalFactoryReset,
@@ -308,6 +308,12 @@ int map_events_plan(const struct map_inform_event *ev, size_t n,
 
     if (SEEN(&pl, MAP_EV_VALUE_CHANGE))
         plan_push(&pl, MAP_NOTIF_VALUE_CHANGE, MAP_EV_VALUE_CHANGE);
+
+    /* TR-181 Device.LocalAgent.WakeUp! ("Wake-up event", no arguments) is
+     * the USP twin of "13 WAKEUP". */
+    if (SEEN(&pl, MAP_EV_WAKEUP))
+        push_event(&pl, MAP_EV_WAKEUP, "Device.LocalAgent.", "WakeUp!", "",
+                   MAP_OC_NONE);
 
     /* Completions, in input order; repeated single codes count once. */
     for (size_t i = 0; i < n; i++) {

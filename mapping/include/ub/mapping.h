@@ -206,7 +206,9 @@ enum map_notif_type {
 /* What completes an OperationComplete (or fills a deferred event). */
 enum map_oc_source {
     MAP_OC_NONE = 0,
-    MAP_OC_TRANSFER,     /* TransferComplete RPC, matched by CommandKey */
+    MAP_OC_TRANSFER,     /* TransferComplete RPC, matched by CommandKey.
+                            TransferComplete!.FaultCode is a TR-369 code:
+                            map_fault_to_usp(fault, MAP_CTX_OPERATE) */
     MAP_OC_DIAGNOSTICS,  /* GPV of the running diagnostics' results */
     MAP_OC_DU,           /* DUStateChangeComplete RPC, by CommandKey */
     MAP_OC_AUTONOMOUS_TRANSFER, /* AutonomousTransferComplete RPC */

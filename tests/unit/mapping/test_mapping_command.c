@@ -250,6 +250,7 @@ static const struct {
      "Command,CommandKey,Requestor,TransferType,Affected,TransferURL,"
      "StartTime,CompleteTime,FaultCode,FaultString"},
     {"Device.LocalAgent.Periodic!", "Device.LocalAgent.Periodic!", ""},
+    {"Device.LocalAgent.WakeUp!", "Device.LocalAgent.WakeUp!", ""},
     {"Device.SoftwareModules.DUStateChange!",
      "Device.SoftwareModules.DUStateChange!",
      "UUID,DeploymentUnitRef,Version,CurrentState,Resolved,"
