@@ -535,7 +535,8 @@ static void test_quirk_gpv9004_spv0_cookie(void **state)
 {
     struct ctx *c = calloc(1, sizeof(*c));
     char *args[] = {"--once", "--quirk", "gpv-9004", "--quirk", "spv-always-0",
-                    "--quirk", "echo-cookie-attrs", NULL};
+                    "--quirk", "echo-cookie-attrs", "--quirk", "mixed-ns-prefixes",
+                    "--quirk", "naive-parser", NULL};
     (void)state;
     c->on_inform = q_inform;
     c->done = one_session;

@@ -730,6 +730,11 @@ static void test_text_quirks(void **state)
         "<Value>1</Value></ParameterList>");
     ub_buf_free(&b);
     assert_int_equal(sim_quirk_from_name("gpv-9004"), SIM_Q_GPV_9004);
+    assert_int_equal(sim_quirk_from_name("naive-parser"), SIM_Q_NAIVE_PARSER);
+    assert_true(sim_quirks_naive_ok("<s:Envelope><s:Header><cwmp:ID>1</cwmp:ID>"
+                                    "</s:Header><s:Body><cwmp:Reboot/>"));
+    assert_false(sim_quirks_naive_ok("<s:Envelope><s:Body><c:Reboot/>"));
+    assert_false(sim_quirks_naive_ok("<s:Envelope><s:Body><cwmp:Reboot/>"));
     assert_int_equal(sim_quirk_from_name("nope"), 0);
 }
 
@@ -739,7 +744,8 @@ static void test_codec_roundtrip(void **state)
 {
     struct cwmp_codec *codec;
     struct dev *d = dev_new(tr181, 0);
-    unsigned variants[] = {0, SIM_Q_NO_XSI_TYPE, SIM_Q_BAD_ARRAYTYPE};
+    unsigned variants[] = {0, SIM_Q_NO_XSI_TYPE, SIM_Q_BAD_ARRAYTYPE, SIM_Q_MIXED_NS,
+                           SIM_Q_MIXED_NS | SIM_Q_NO_XSI_TYPE | SIM_Q_BAD_ARRAYTYPE};
     (void)state;
     assert_int_equal(cwmp_codec_create(NULL, &codec), UB_OK);
     for (size_t v = 0; v < UB_ARRAY_LEN(variants); v++) {
@@ -754,6 +760,13 @@ static void test_codec_roundtrip(void **state)
         assert_int_equal(sim_quirks_apply(variants[v], &b), UB_OK);
         if (variants[v] == SIM_Q_NO_XSI_TYPE)
             assert_null(strstr(b.data, "xsi:type"));
+        if (variants[v] == SIM_Q_MIXED_NS) {
+            assert_null(strstr(b.data, "SOAP-ENV:"));
+            assert_non_null(strstr(b.data, "<cwmp:ID"));
+            assert_non_null(strstr(b.data, "<ns2:Inform>"));
+            assert_non_null(strstr(b.data, "xmlns:ns2=\"urn:dslforum-org:cwmp-1-0\""));
+            assert_non_null(strstr(b.data, "xsi:type=\"xs:string\""));
+        }
         assert_int_equal(cwmp_decode(codec, b.data, b.len, &back, err, sizeof(err)),
                          UB_OK);
         assert_int_equal(back->method, CWMP_M_INFORM);

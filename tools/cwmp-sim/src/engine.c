@@ -453,6 +453,12 @@ static void sess_on_response(struct sim_session *s, CURLcode cc)
             sess_finish(s, true, http, NULL);
         return;
     }
+    if ((e->o->quirks & SIM_Q_NAIVE_PARSER) && !sim_quirks_naive_ok(s->rx.data)) {
+        /* a CPE that parses by string matching does not understand it */
+        sess_finish(s, false, http, "naive parser: no literal cwmp: prefix "
+                                    "or cwmp:ID header");
+        return;
+    }
     rc = cwmp_decode(e->codec, s->rx.data, s->rx.len, &m, err, sizeof(err));
     if (rc == UB_ENOTSUP && m) {
         /* an RPC this CPE does not know: fault 9000 with its ID */

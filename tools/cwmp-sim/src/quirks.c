@@ -19,6 +19,7 @@
 static const char *quirk_names[] = {
     "periodic-first", "no-xsi-type", "bad-arraytype-count", "gpv-9004",
     "basic-upfront", "echo-cookie-attrs", "spv-always-0", "tr098",
+    "mixed-ns-prefixes", "naive-parser",
 };
 
 unsigned sim_quirk_from_name(const char *name)
@@ -32,7 +33,8 @@ unsigned sim_quirk_from_name(const char *name)
 const char *sim_quirk_names(void)
 {
     return "periodic-first, no-xsi-type, bad-arraytype-count, gpv-9004, "
-           "basic-upfront, echo-cookie-attrs, spv-always-0, tr098";
+           "basic-upfront, echo-cookie-attrs, spv-always-0, tr098, "
+           "mixed-ns-prefixes, naive-parser";
 }
 
 /* Attribute name at p (inside a tag) ends with ":type" or is "type" of an
@@ -106,15 +108,104 @@ static int bump_array_counts(struct ub_buf *b)
     return UB_OK;
 }
 
+/* mixed-ns-prefixes: SOAP-ENV -> soap, SOAP-ENC -> soapenc, xsd -> xs, and
+ * the cwmp namespace bound twice: "cwmp" in the Header, "ns2" in the Body
+ * (both declared on the Envelope).  Only inside tags, attribute values
+ * (QNames such as arrayType="cwmp:...") included. */
+static int mix_prefixes(struct ub_buf *b)
+{
+    static const struct { const char *from, *to; bool body_only; } rep[] = {
+        {"xmlns:SOAP-ENV=", "xmlns:soap=", false},
+        {"xmlns:SOAP-ENC=", "xmlns:soapenc=", false},
+        {"xmlns:xsd=", "xmlns:xs=", false},
+        {"SOAP-ENV:", "soap:", false},
+        {"SOAP-ENC:", "soapenc:", false},
+        {"xsd:", "xs:", false},
+        {"cwmp:", "ns2:", true},
+    };
+    const char *uri = strstr(b->data, "xmlns:cwmp=\""), *uri_end;
+    const char *p = b->data, *end = b->data + b->len;
+    struct ub_buf o;
+    bool in_tag = false, in_body = false, declared = false;
+    int err = UB_OK;
+
+    if (!uri)
+        return UB_OK; /* not an envelope we wrote */
+    uri += strlen("xmlns:cwmp=\"");
+    uri_end = strchr(uri, '"');
+    if (!uri_end)
+        return UB_OK;
+    ub_buf_init(&o, b->max ? b->max : 16u << 20);
+    while (p < end && !err) {
+        bool done = false;
+        if (in_tag) {
+            for (size_t i = 0; i < UB_ARRAY_LEN(rep); i++) {
+                size_t n = strlen(rep[i].from);
+                if ((!rep[i].body_only || in_body) && (size_t)(end - p) >= n &&
+                    memcmp(p, rep[i].from, n) == 0) {
+                    err = ub_buf_appends(&o, rep[i].to);
+                    p += n;
+                    done = true;
+                    break;
+                }
+            }
+            if (done)
+                continue;
+        }
+        if (*p == '<') {
+            in_tag = true;
+        } else if (*p == '>' && in_tag) {
+            in_tag = false;
+            if (!declared) {
+                /* end of the Envelope start tag: the second binding */
+                err = ub_buf_printf(&o, " xmlns:ns2=\"%.*s\"",
+                                    (int)(uri_end - uri), uri);
+                declared = true;
+            }
+            if (p - b->data >= 5 && memcmp(p - 5, ":Body", 5) == 0)
+                in_body = true;
+        }
+        if (!err && p[0] == '<' && p[1] == '?') {
+            /* the XML declaration is not the Envelope tag */
+            const char *q = strstr(p, "?>");
+            size_t n = q ? (size_t)(q + 2 - p) : (size_t)(end - p);
+            err = ub_buf_append(&o, p, n);
+            p += n;
+            in_tag = false;
+            continue;
+        }
+        if (!err)
+            err = ub_buf_append(&o, p, 1);
+        p++;
+    }
+    if (err)
+        return err;
+    ub_buf_free(b);
+    *b = o;
+    return UB_OK;
+}
+
+bool sim_quirks_naive_ok(const char *buf)
+{
+    return strstr(buf, "<cwmp:") && strstr(buf, "<cwmp:ID");
+}
+
 int sim_quirks_apply(unsigned quirks, struct ub_buf *b)
 {
+    int err;
+
     if (!b->data)
         return UB_OK;
     if (quirks & SIM_Q_NO_XSI_TYPE) {
         b->len = drop_xsi_types(b->data, b->len);
         b->data[b->len] = 0;
     }
-    if (quirks & SIM_Q_BAD_ARRAYTYPE)
-        return bump_array_counts(b);
+    if (quirks & SIM_Q_BAD_ARRAYTYPE) {
+        err = bump_array_counts(b);
+        if (err)
+            return err;
+    }
+    if (quirks & SIM_Q_MIXED_NS)
+        return mix_prefixes(b);
     return UB_OK;
 }

@@ -193,6 +193,8 @@ enum sim_quirk {
     SIM_Q_ECHO_COOKIE = 1u << 5,
     SIM_Q_SPV_ALWAYS_0 = 1u << 6,
     SIM_Q_TR098 = 1u << 7,
+    SIM_Q_MIXED_NS = 1u << 8,      /* other and mixed namespace prefixes */
+    SIM_Q_NAIVE_PARSER = 1u << 9,  /* needs literal "cwmp:" and cwmp:ID */
 };
 
 /* "periodic-first" -> flag; 0 if unknown. */
@@ -317,10 +319,14 @@ int sim_cpe_save(struct sim_cpe *c) UB_WARN_UNUSED;
 /* Output post-processing for quirks (quirks.c)                        */
 /* ------------------------------------------------------------------ */
 
-/* Applies the text-level quirks (no-xsi-type, bad-arraytype-count) to an
- * encoded envelope in place (b borrowed).  Never lengthens by more than a
- * few bytes per array. */
+/* Applies the text-level quirks (no-xsi-type, bad-arraytype-count,
+ * mixed-ns-prefixes) to an encoded envelope (b borrowed; its data may be
+ * replaced). */
 int sim_quirks_apply(unsigned quirks, struct ub_buf *b) UB_WARN_UNUSED;
+/* naive-parser: true if an ACS envelope would be understood by a CPE that
+ * looks for the literal "<cwmp:" prefix and a cwmp:ID header (buf borrowed,
+ * NUL-terminated). */
+bool sim_quirks_naive_ok(const char *buf);
 
 /* ------------------------------------------------------------------ */
 /* Small helpers (util.c)                                              */
