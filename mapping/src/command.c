@@ -31,82 +31,96 @@
 
 /* --- Download/Upload style (RPC argument names in .cwmp) --- */
 static const struct map_arg fw_download_in[] = {
-    {"URL", "URL", true},
-    {"AutoActivate", NULL, true}, /* CWMP activates on its own terms */
-    {"Username", "Username", true},
-    {"Password", "Password", true},
-    {"FileSize", "FileSize", false},
-    {"CheckSumAlgorithm", NULL, false},
-    {"CheckSum", NULL, false},
+    {"URL", "URL", true, UB_T_STRING},
+    {"AutoActivate", NULL, true, UB_T_BOOL}, /* CWMP activates on its own terms */
+    {"Username", "Username", true, UB_T_STRING},
+    {"Password", "Password", true, UB_T_STRING},
+    {"FileSize", "FileSize", false, UB_T_UINT},
+    {"CheckSumAlgorithm", NULL, false, UB_T_STRING},
+    {"CheckSum", NULL, false, UB_T_HEXBINARY},
 };
 static const struct map_arg cfg_backup_in[] = {
-    {"URL", "URL", true},
-    {"Username", "Username", true},
-    {"Password", "Password", true},
+    {"URL", "URL", true, UB_T_STRING},
+    {"Username", "Username", true, UB_T_STRING},
+    {"Password", "Password", true, UB_T_STRING},
 };
 static const struct map_arg cfg_restore_in[] = {
-    {"URL", "URL", true},
-    {"Username", "Username", true},
-    {"Password", "Password", true},
-    {"FileSize", "FileSize", false},
-    {"TargetFileName", "TargetFileName", false},
-    {"CheckSumAlgorithm", NULL, false},
-    {"CheckSum", NULL, false},
+    {"URL", "URL", true, UB_T_STRING},
+    {"Username", "Username", true, UB_T_STRING},
+    {"Password", "Password", true, UB_T_STRING},
+    {"FileSize", "FileSize", false, UB_T_UINT},
+    {"TargetFileName", "TargetFileName", false, UB_T_STRING},
+    {"CheckSumAlgorithm", NULL, false, UB_T_STRING},
+    {"CheckSum", NULL, false, UB_T_HEXBINARY},
 };
 static const struct map_arg log_upload_in[] = {
-    {"URL", "URL", true},
-    {"Username", "Username", true},
-    {"Password", "Password", true},
+    {"URL", "URL", true, UB_T_STRING},
+    {"Username", "Username", true, UB_T_STRING},
+    {"Password", "Password", true, UB_T_STRING},
 };
 
 /* --- ChangeDUState (OperationStruct field names in .cwmp) --- */
 static const struct map_arg du_install_in[] = {
-    {"URL", "URL", true},
-    {"UUID", "UUID", false},
-    {"Username", "Username", false},
-    {"Password", "Password", false},
-    {"ExecutionEnvRef", "ExecutionEnvRef", false},
+    {"URL", "URL", true, UB_T_STRING},
+    {"UUID", "UUID", false, UB_T_STRING},
+    {"Username", "Username", false, UB_T_STRING},
+    {"Password", "Password", false, UB_T_STRING},
+    {"ExecutionEnvRef", "ExecutionEnvRef", false, UB_T_STRING},
 };
 static const struct map_arg du_update_in[] = {
-    {"URL", "URL", false},
-    {"Username", "Username", false},
-    {"Password", "Password", false},
+    {"URL", "URL", false, UB_T_STRING},
+    {"Username", "Username", false, UB_T_STRING},
+    {"Password", "Password", false, UB_T_STRING},
 };
 
 /* --- Diagnostics (parameter names under the diag object in .cwmp) --- */
-#define SAME(n) {n, n, false}
+#define SAME(n) {n, n, false, UB_T_STRING} /* outputs: values as read */
 static const struct map_arg ipping_in[] = {
-    SAME("Interface"), SAME("ProtocolVersion"), {"Host", "Host", true},
-    SAME("NumberOfRepetitions"), SAME("Timeout"), SAME("DataBlockSize"),
-    SAME("DSCP"),
+    {"Interface", "Interface", false, UB_T_STRING},
+    {"ProtocolVersion", "ProtocolVersion", false, UB_T_STRING},
+    {"Host", "Host", true, UB_T_STRING},
+    {"NumberOfRepetitions", "NumberOfRepetitions", false, UB_T_UINT},
+    {"Timeout", "Timeout", false, UB_T_UINT},
+    {"DataBlockSize", "DataBlockSize", false, UB_T_UINT},
+    {"DSCP", "DSCP", false, UB_T_UINT},
 };
 static const struct map_arg ipping_out[] = {
-    {"Status", "DiagnosticsState", false},
+    {"Status", "DiagnosticsState", false, UB_T_STRING},
     SAME("IPAddressUsed"), SAME("SuccessCount"), SAME("FailureCount"),
     SAME("AverageResponseTime"), SAME("MinimumResponseTime"),
     SAME("MaximumResponseTime"), SAME("AverageResponseTimeDetailed"),
     SAME("MinimumResponseTimeDetailed"), SAME("MaximumResponseTimeDetailed"),
 };
 static const struct map_arg traceroute_in[] = {
-    SAME("Interface"), SAME("ProtocolVersion"), {"Host", "Host", true},
-    SAME("NumberOfTries"), SAME("Timeout"), SAME("DataBlockSize"),
-    SAME("DSCP"), SAME("MaxHopCount"),
+    {"Interface", "Interface", false, UB_T_STRING},
+    {"ProtocolVersion", "ProtocolVersion", false, UB_T_STRING},
+    {"Host", "Host", true, UB_T_STRING},
+    {"NumberOfTries", "NumberOfTries", false, UB_T_UINT},
+    {"Timeout", "Timeout", false, UB_T_UINT},
+    {"DataBlockSize", "DataBlockSize", false, UB_T_UINT},
+    {"DSCP", "DSCP", false, UB_T_UINT},
+    {"MaxHopCount", "MaxHopCount", false, UB_T_UINT},
 };
 static const struct map_arg traceroute_out[] = {
-    {"Status", "DiagnosticsState", false},
+    {"Status", "DiagnosticsState", false, UB_T_STRING},
     SAME("IPAddressUsed"), SAME("ResponseTime"),
     SAME("RouteHops.{i}.Host"), SAME("RouteHops.{i}.HostAddress"),
     SAME("RouteHops.{i}.ErrorCode"), SAME("RouteHops.{i}.RTTimes"),
 };
 static const struct map_arg download_diag_in[] = {
-    SAME("Interface"), {"DownloadURL", "DownloadURL", true}, SAME("DSCP"),
-    SAME("EthernetPriority"), SAME("TimeBasedTestDuration"),
-    SAME("TimeBasedTestMeasurementInterval"),
-    SAME("TimeBasedTestMeasurementOffset"), SAME("ProtocolVersion"),
-    SAME("NumberOfConnections"), SAME("EnablePerConnectionResults"),
+    {"Interface", "Interface", false, UB_T_STRING},
+    {"DownloadURL", "DownloadURL", true, UB_T_STRING},
+    {"DSCP", "DSCP", false, UB_T_UINT},
+    {"EthernetPriority", "EthernetPriority", false, UB_T_UINT},
+    {"TimeBasedTestDuration", "TimeBasedTestDuration", false, UB_T_UINT},
+    {"TimeBasedTestMeasurementInterval", "TimeBasedTestMeasurementInterval", false, UB_T_UINT},
+    {"TimeBasedTestMeasurementOffset", "TimeBasedTestMeasurementOffset", false, UB_T_UINT},
+    {"ProtocolVersion", "ProtocolVersion", false, UB_T_STRING},
+    {"NumberOfConnections", "NumberOfConnections", false, UB_T_UINT},
+    {"EnablePerConnectionResults", "EnablePerConnectionResults", false, UB_T_BOOL},
 };
 static const struct map_arg download_diag_out[] = {
-    {"Status", "DiagnosticsState", false},
+    {"Status", "DiagnosticsState", false, UB_T_STRING},
     SAME("IPAddressUsed"), SAME("ROMTime"), SAME("BOMTime"), SAME("EOMTime"),
     SAME("TestBytesReceived"), SAME("TotalBytesReceived"),
     SAME("TotalBytesSent"), SAME("TestBytesReceivedUnderFullLoading"),
@@ -128,14 +142,20 @@ static const struct map_arg download_diag_out[] = {
     SAME("IncrementalResult.{i}.EndTime"),
 };
 static const struct map_arg upload_diag_in[] = {
-    SAME("Interface"), {"UploadURL", "UploadURL", true}, SAME("DSCP"),
-    SAME("EthernetPriority"), {"TestFileLength", "TestFileLength", true},
-    SAME("TimeBasedTestDuration"), SAME("TimeBasedTestMeasurementInterval"),
-    SAME("TimeBasedTestMeasurementOffset"), SAME("ProtocolVersion"),
-    SAME("NumberOfConnections"), SAME("EnablePerConnectionResults"),
+    {"Interface", "Interface", false, UB_T_STRING},
+    {"UploadURL", "UploadURL", true, UB_T_STRING},
+    {"DSCP", "DSCP", false, UB_T_UINT},
+    {"EthernetPriority", "EthernetPriority", false, UB_T_UINT},
+    {"TestFileLength", "TestFileLength", true, UB_T_UINT},
+    {"TimeBasedTestDuration", "TimeBasedTestDuration", false, UB_T_UINT},
+    {"TimeBasedTestMeasurementInterval", "TimeBasedTestMeasurementInterval", false, UB_T_UINT},
+    {"TimeBasedTestMeasurementOffset", "TimeBasedTestMeasurementOffset", false, UB_T_UINT},
+    {"ProtocolVersion", "ProtocolVersion", false, UB_T_STRING},
+    {"NumberOfConnections", "NumberOfConnections", false, UB_T_UINT},
+    {"EnablePerConnectionResults", "EnablePerConnectionResults", false, UB_T_BOOL},
 };
 static const struct map_arg upload_diag_out[] = {
-    {"Status", "DiagnosticsState", false},
+    {"Status", "DiagnosticsState", false, UB_T_STRING},
     SAME("IPAddressUsed"), SAME("ROMTime"), SAME("BOMTime"), SAME("EOMTime"),
     SAME("TestBytesSent"), SAME("TotalBytesReceived"), SAME("TotalBytesSent"),
     SAME("TestBytesSentUnderFullLoading"),
@@ -157,13 +177,19 @@ static const struct map_arg upload_diag_out[] = {
     SAME("IncrementalResult.{i}.EndTime"),
 };
 static const struct map_arg udpecho_in[] = {
-    SAME("Interface"), {"Host", "Host", true}, {"Port", "Port", true},
-    SAME("NumberOfRepetitions"), SAME("Timeout"), SAME("DataBlockSize"),
-    SAME("DSCP"), SAME("InterTransmissionTime"), SAME("ProtocolVersion"),
-    SAME("EnableIndividualPacketResults"),
+    {"Interface", "Interface", false, UB_T_STRING},
+    {"Host", "Host", true, UB_T_STRING},
+    {"Port", "Port", true, UB_T_UINT},
+    {"NumberOfRepetitions", "NumberOfRepetitions", false, UB_T_UINT},
+    {"Timeout", "Timeout", false, UB_T_UINT},
+    {"DataBlockSize", "DataBlockSize", false, UB_T_UINT},
+    {"DSCP", "DSCP", false, UB_T_UINT},
+    {"InterTransmissionTime", "InterTransmissionTime", false, UB_T_UINT},
+    {"ProtocolVersion", "ProtocolVersion", false, UB_T_STRING},
+    {"EnableIndividualPacketResults", "EnableIndividualPacketResults", false, UB_T_BOOL},
 };
 static const struct map_arg udpecho_out[] = {
-    {"Status", "DiagnosticsState", false},
+    {"Status", "DiagnosticsState", false, UB_T_STRING},
     SAME("IPAddressUsed"), SAME("SuccessCount"), SAME("FailureCount"),
     SAME("AverageResponseTime"), SAME("MinimumResponseTime"),
     SAME("MaximumResponseTime"),
@@ -177,29 +203,35 @@ static const struct map_arg udpecho_out[] = {
     SAME("IndividualPacketResult.{i}.TestRespReplyFailureCount"),
 };
 static const struct map_arg serversel_in[] = {
-    SAME("Interface"), SAME("ProtocolVersion"), SAME("Protocol"),
-    {"HostList", "HostList", true}, SAME("NumberOfRepetitions"),
-    SAME("Timeout"),
+    {"Interface", "Interface", false, UB_T_STRING},
+    {"ProtocolVersion", "ProtocolVersion", false, UB_T_STRING},
+    {"Protocol", "Protocol", false, UB_T_STRING},
+    {"HostList", "HostList", true, UB_T_STRING},
+    {"NumberOfRepetitions", "NumberOfRepetitions", false, UB_T_UINT},
+    {"Timeout", "Timeout", false, UB_T_UINT},
 };
 static const struct map_arg serversel_out[] = {
-    {"Status", "DiagnosticsState", false},
+    {"Status", "DiagnosticsState", false, UB_T_STRING},
     SAME("FastestHost"), SAME("MinimumResponseTime"),
     SAME("AverageResponseTime"), SAME("MaximumResponseTime"),
     SAME("IPAddressUsed"),
 };
 static const struct map_arg nslookup_in[] = {
-    SAME("Interface"), {"HostName", "HostName", true}, SAME("DNSServer"),
-    SAME("Timeout"), SAME("NumberOfRepetitions"),
+    {"Interface", "Interface", false, UB_T_STRING},
+    {"HostName", "HostName", true, UB_T_STRING},
+    {"DNSServer", "DNSServer", false, UB_T_STRING},
+    {"Timeout", "Timeout", false, UB_T_UINT},
+    {"NumberOfRepetitions", "NumberOfRepetitions", false, UB_T_UINT},
 };
 static const struct map_arg nslookup_out[] = {
-    {"Status", "DiagnosticsState", false},
+    {"Status", "DiagnosticsState", false, UB_T_STRING},
     SAME("SuccessCount"), SAME("Result.{i}.Status"),
     SAME("Result.{i}.AnswerType"), SAME("Result.{i}.HostNameReturned"),
     SAME("Result.{i}.IPAddresses"), SAME("Result.{i}.DNSServerIP"),
     SAME("Result.{i}.ResponseTime"),
 };
 static const struct map_arg selftest_out[] = {
-    {"Status", "DiagnosticsState", false},
+    {"Status", "DiagnosticsState", false, UB_T_STRING},
     SAME("Results"),
 };
 #undef SAME

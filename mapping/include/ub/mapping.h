@@ -307,6 +307,7 @@ struct map_arg {
     const char *name;
     const char *cwmp;
     bool mandatory;
+    enum ub_type type; /* inputs: TR-181 type (xsi:type of the SPV) */
 };
 
 struct map_command {
@@ -342,6 +343,37 @@ const struct map_command *map_command_at(size_t i); /* NULL past end */
 /* Finds an input argument by name; NULL if the command has none. */
 const struct map_arg *map_command_input(const struct map_command *cmd,
                                         const char *name);
+
+/* Diagnostics, request side: the SetParameterValues list for running a
+ * DIAGNOSTICS command.  in: the Operate input_args as name = path, value
+ * (borrowed).  diag_object: the object on this device (NULL: the TR-181
+ * cmd->diag_object; a TR-098 device passes cmd->diag_object_tr098).
+ * Appends to out (owned by the caller, bounded by its max) one entry per
+ * given argument (full path, value, TR-181 type), then DiagnosticsState =
+ * "Requested" last.  UB_EINVAL for an unknown argument, a missing
+ * mandatory one or a non-diagnostics command, with *bad_arg (may be NULL)
+ * naming the argument (borrowed from in or from the table): the bridge
+ * answers 7027.  On failure out is left as it was. */
+int map_diag_request(const struct map_command *cmd, const char *diag_object,
+                     const struct ub_param_list *in,
+                     struct ub_param_list *out, const char **bad_arg)
+    UB_WARN_UNUSED;
+/* Diagnostics, result side: output args from a GPV of the diagnostics
+ * object.  gpv: parameters with full paths (borrowed); those under
+ * diag_object whose relative schema path is an output of cmd become
+ * output args named relative to the command ("RouteHops.2.Host"), with
+ * DiagnosticsState reported as "Status" and booleans as true/false.
+ * Appends to out (path = argument name).  Parameters outside the outputs
+ * are skipped. */
+int map_diag_outputs(const struct map_command *cmd, const char *diag_object,
+                     const struct ub_param_list *gpv,
+                     struct ub_param_list *out) UB_WARN_UNUSED;
+
+/* err_msg for a CWMP fault: "CWMP <code> <name>: <FaultString>", the
+ * FaultString cut to 128 bytes and made printable (peer data).  Always
+ * NUL-terminates out (outsz > 0); returns out. */
+char *map_fault_errmsg(unsigned fault, const char *fault_string, char *out,
+                       size_t outsz);
 
 const struct map_event_def *map_event_def_find(const char *path);
 size_t map_event_def_count(void);
