@@ -120,13 +120,18 @@ struct agent {
     size_t outlen;
 };
 
+/* Controllers that give no reply topic (usp-js publishes without MQTT 5
+ * properties) are answered on this one, as an agent would use its
+ * configured Controller.{i}.MTP.{i}.MQTT.Topic. */
+static const char *g_fallback_topic;
+
 static void send_reply(struct agent *a, const struct usp_mtp_rx *rx,
-                       const struct usp_msg *m)
+                       const char *to_id, const struct usp_msg *m)
 {
     uint8_t *mb = NULL, *rb = NULL;
     size_t ml = 0, rl = 0;
     assert_int_equal(usp_msg_encode(m, 0, &mb, &ml), UB_OK);
-    assert_int_equal(usp_record_wrap(CTL_ID, AGENT, mb, ml, &rb, &rl),
+    assert_int_equal(usp_record_wrap(to_id, AGENT, mb, ml, &rb, &rl),
                      UB_OK);
     struct usp_mtp_dest d = {.agent_eid = AGENT};
     if (rx->kind == USP_MTP_WS) {
@@ -135,8 +140,8 @@ static void send_reply(struct agent *a, const struct usp_mtp_rx *rx,
     } else {
         d.kind = USP_MTP_MQTT;
         d.broker_id = rx->broker_id;
-        d.topic = rx->reply_topic;
-        assert_non_null(d.topic); /* usp-ctl always gives its reply topic */
+        d.topic = rx->reply_topic ? rx->reply_topic : g_fallback_topic;
+        assert_non_null(d.topic);
     }
     assert_int_equal(usp_mtp_send(a->m, &d, rb, rl), UB_OK);
     ub_free(mb);
@@ -150,7 +155,6 @@ static void agent_on_record(void *user, const struct usp_mtp_rx *rx)
     assert_int_equal(usp_record_decode(rx->data, rx->len, NULL, &rec, NULL),
                      UB_OK);
     assert_string_equal(rec->to_id, AGENT);
-    assert_string_equal(rec->from_id, CTL_ID);
     struct usp_msg *q = NULL;
     assert_int_equal(usp_msg_decode(rec->payload, rec->payload_len, &q),
                      UB_OK);
@@ -167,7 +171,7 @@ static void agent_on_record(void *user, const struct usp_mtp_rx *rx)
         r.type = USP_MSG_GET_RESP;
         r.get_resp.results = &gr;
         r.get_resp.n_results = 1;
-        send_reply(a, rx, &r);
+        send_reply(a, rx, rec->from_id, &r);
     } else if (q->type == USP_MSG_SET) {
         assert_int_equal(q->set.n_objs, 1);
         assert_string_equal(q->set.objs[0].obj_path, "Device.WiFi.SSID.1.");
@@ -175,7 +179,7 @@ static void agent_on_record(void *user, const struct usp_mtp_rx *rx)
         r.type = USP_MSG_ERROR;
         r.error.err_code = 7004;
         r.error.err_msg = "invalid arguments (test)";
-        send_reply(a, rx, &r);
+        send_reply(a, rx, rec->from_id, &r);
     } else if (q->type == USP_MSG_NOTIFY_RESP) {
         a->notify_resps++;
     }
@@ -279,10 +283,12 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
     }
 }
 
-/* Runs usp-ctl with args (NULL-terminated), returns its exit status. */
-static int run_ctl(struct agent *a, char **args)
+/* Runs file with args (NULL-terminated) and env (NULL = inherit),
+ * returns its exit status. */
+static int run_cmd(struct agent *a, const char *file, char **args,
+                   char **env)
 {
-    char *argv[32] = {(char *)USP_CTL_PATH};
+    char *argv[32] = {(char *)file};
     int n = 1;
     while (args[n - 1] && n < 31) {
         argv[n] = args[n - 1];
@@ -301,8 +307,9 @@ static int run_ctl(struct agent *a, char **args)
         {.flags = UV_INHERIT_FD, .data.fd = 2},
     };
     uv_process_options_t o = {.exit_cb = on_exit_cb,
-                              .file = USP_CTL_PATH,
+                              .file = file,
                               .args = argv,
+                              .env = env,
                               .stdio = stdio,
                               .stdio_count = 3};
     a->proc.data = a;
@@ -313,6 +320,11 @@ static int run_ctl(struct agent *a, char **args)
         uv_run(&a->loop, UV_RUN_ONCE);
     assert_true(a->exited);
     return (int)a->status;
+}
+
+static int run_ctl(struct agent *a, char **args)
+{
+    return run_cmd(a, USP_CTL_PATH, args, NULL);
 }
 
 static char g_portarg[32];
@@ -395,6 +407,40 @@ static void test_listen(void **state)
     agent_down(&a);
 }
 
+/* A controller nobody here wrote: usp-js over MQTT 5 (skipped when node or
+ * tests/interop/node_modules is not there: run `npm ci` in tests/interop). */
+static void test_usp_js_mqtt(void **state)
+{
+#if defined(NODE_EXE) && defined(USP_JS_NODE_PATH) && defined(USP_JS_SCRIPT)
+    char probe[512];
+    snprintf(probe, sizeof(probe), "%s/usp-js/package.json",
+             USP_JS_NODE_PATH);
+    if (access(probe, R_OK)) {
+        skip();
+        return;
+    }
+    struct agent a;
+    agent_up(&a, USP_MQTT_V5, NULL);
+    g_fallback_topic = "usp/controller/usp-js";
+    char port[16], nodepath[600], pathenv[1024];
+    snprintf(port, sizeof(port), "%d", g_port);
+    snprintf(nodepath, sizeof(nodepath), "NODE_PATH=%s", USP_JS_NODE_PATH);
+    snprintf(pathenv, sizeof(pathenv), "PATH=%s",
+             getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+    char *env[] = {nodepath, pathenv, NULL};
+    char *args[] = {USP_JS_SCRIPT, port, AGENT, "self::usp-js",
+                    "usp/agents/" AGENT, "usp/controller/usp-js",
+                    "Device.DeviceInfo.SoftwareVersion", NULL};
+    assert_int_equal(run_cmd(&a, NODE_EXE, args, env), 0);
+    assert_non_null(strstr(a.outbuf, "value=1.2.3"));
+    assert_int_equal(a.requests, 1);
+    g_fallback_topic = NULL;
+    agent_down(&a);
+#else
+    skip();
+#endif
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -404,6 +450,7 @@ int main(void)
         cmocka_unit_test(test_get_ws),
         cmocka_unit_test(test_timeout_and_usage),
         cmocka_unit_test(test_listen),
+        cmocka_unit_test(test_usp_js_mqtt),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
