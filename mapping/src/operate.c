@@ -168,3 +168,83 @@ char *map_fault_errmsg(unsigned fault, const char *fault_string, char *out,
     }
     return out;
 }
+
+/* ------------------------------------------------------------------ */
+/* Event arguments                                                     */
+/* ------------------------------------------------------------------ */
+
+#define UNKNOWN_TIME "0001-01-01T00:00:00Z"
+
+static const char *nz(const char *s) { return s ? s : ""; }
+
+int map_boot_args(const struct map_notif *nf, const char *parameter_map,
+                  struct ub_param_list *out)
+{
+    size_t n0;
+    int err;
+
+    if (!nf || !out || nf->type != MAP_NOTIF_EVENT || !nf->event_name ||
+        strcmp(nf->event_name, "Boot!") != 0)
+        return UB_EINVAL;
+    n0 = out->n;
+    err = ub_param_list_add(out, "CommandKey", nz(nf->command_key),
+                            UB_T_STRING);
+    if (!err)
+        err = ub_param_list_add(out, "Cause", map_boot_cause_name(nf->cause),
+                                UB_T_STRING);
+    if (!err)
+        err = ub_param_list_add(out, "FirmwareUpdated",
+                                nf->firmware_updated ? "true" : "false",
+                                UB_T_BOOL);
+    if (!err)
+        err = ub_param_list_add(out, "ParameterMap",
+                                parameter_map ? parameter_map : "{}",
+                                UB_T_STRING);
+    if (err)
+        list_truncate(out, n0);
+    return err;
+}
+
+int map_transfer_complete_args(const struct map_transfer_info *t,
+                               struct ub_param_list *out)
+{
+    char code[16], msg[257];
+    size_t n0;
+    int err = UB_OK;
+
+    if (!t || !out)
+        return UB_EINVAL;
+    snprintf(code, sizeof(code), "%u",
+             (unsigned)map_fault_to_usp(t->fault, MAP_CTX_OPERATE));
+    if (t->fault)
+        map_fault_errmsg(t->fault, t->fault_string, msg, sizeof(msg));
+    else
+        msg[0] = '\0';
+    {
+        const struct {
+            const char *name, *value;
+            enum ub_type type;
+        } a[] = {
+            {"Command", nz(t->command), UB_T_STRING},
+            {"CommandKey", nz(t->command_key), UB_T_STRING},
+            {"Requestor", nz(t->requestor), UB_T_STRING},
+            {"TransferType", t->is_download ? "Download" : "Upload",
+             UB_T_STRING},
+            {"Affected", nz(t->affected), UB_T_STRING},
+            {"TransferURL", nz(t->url), UB_T_STRING},
+            {"StartTime", *nz(t->start_time) ? t->start_time : UNKNOWN_TIME,
+             UB_T_DATETIME},
+            {"CompleteTime",
+             *nz(t->complete_time) ? t->complete_time : UNKNOWN_TIME,
+             UB_T_DATETIME},
+            {"FaultCode", code, UB_T_UINT},
+            {"FaultString", msg, UB_T_STRING},
+        };
+        n0 = out->n;
+        for (size_t i = 0; i < UB_ARRAY_LEN(a) && !err; i++)
+            err = ub_param_list_add(out, a[i].name, a[i].value, a[i].type);
+    }
+    if (err)
+        list_truncate(out, n0);
+    return err;
+}

@@ -266,6 +266,37 @@ int map_events_plan(const struct map_inform_event *ev, size_t n,
                     const struct map_boot_info *info,
                     struct map_event_plan *out) UB_WARN_UNUSED;
 
+/* Device.Boot! arguments for a Boot! plan entry, appended to out in
+ * TR-181 order (path = argument name): CommandKey, Cause, FirmwareUpdated
+ * ("true"/"false"), ParameterMap (parameter_map: the JSON object the
+ * bridge built from the controller's BootParameters, NULL -> "{}").
+ * UB_EINVAL if nf is no Boot! entry; out is unchanged on failure. */
+int map_boot_args(const struct map_notif *nf, const char *parameter_map,
+                  struct ub_param_list *out) UB_WARN_UNUSED;
+
+/* What a (Autonomous)TransferComplete RPC tells, plus the USP context the
+ * bridge kept for it.  All strings borrowed, NULL means "". */
+struct map_transfer_info {
+    const char *command;      /* USP command path that asked for it */
+    const char *command_key;  /* the USP command_key (not the CWMP one) */
+    const char *requestor;    /* controller endpoint ID */
+    bool is_download;
+    const char *affected;     /* object path the transfer touched */
+    const char *url;
+    const char *start_time;   /* CWMP dateTime text; empty -> Unknown Time */
+    const char *complete_time;
+    unsigned fault;           /* CWMP FaultCode, 0 = success */
+    const char *fault_string; /* CWMP FaultString */
+};
+/* Device.LocalAgent.TransferComplete! arguments in TR-181 order: Command,
+ * CommandKey, Requestor, TransferType ("Download"/"Upload"), Affected,
+ * TransferURL, StartTime, CompleteTime ("0001-01-01T00:00:00Z" when
+ * unknown), FaultCode (TR-369 code: map_fault_to_usp(fault,
+ * MAP_CTX_OPERATE), "0" on success), FaultString (map_fault_errmsg, cut
+ * to TR-181's 256).  Appended to out; unchanged on failure. */
+int map_transfer_complete_args(const struct map_transfer_info *t,
+                               struct ub_param_list *out) UB_WARN_UNUSED;
+
 /* Diagnostics: classify a CWMP DiagnosticsState value. */
 enum map_diag_state {
     MAP_DIAG_IDLE = 0,  /* "None" / "" : nothing ran or it was reset */

@@ -207,6 +207,83 @@ static void test_errmsg(void **state)
     assert_true(strlen(buf) < 40 + 128);
 }
 
+static void test_boot_args(void **state)
+{
+    struct map_inform_event ev[] = {{"1 BOOT", ""}, {"M Reboot", "rk"}};
+    struct map_boot_info info = {.sw_version_changed = true};
+    struct map_event_plan pl;
+    struct ub_param_list out;
+    (void)state;
+    assert_int_equal(map_events_plan(ev, 2, &info, &pl), UB_OK);
+    assert_int_equal(pl.n, 1);
+    ub_param_list_init(&out, 0);
+    assert_int_equal(map_boot_args(&pl.v[0], NULL, &out), UB_OK);
+    expect_list(&out, "CommandKey=rk:string;Cause=RemoteReboot:string;"
+                      "FirmwareUpdated=true:boolean;ParameterMap={}:string");
+    ub_param_list_free(&out);
+    ub_param_list_init(&out, 0);
+    pl.v[0].cause = MAP_BOOT_LOCAL_FACTORY_RESET;
+    pl.v[0].firmware_updated = false;
+    pl.v[0].command_key = "";
+    assert_int_equal(map_boot_args(&pl.v[0], "{\"Device.X\":\"1\"}", &out),
+                     UB_OK);
+    expect_list(&out, "CommandKey=:string;Cause=LocalFactoryReset:string;"
+                      "FirmwareUpdated=false:boolean;"
+                      "ParameterMap={\"Device.X\":\"1\"}:string");
+    /* not a Boot! entry */
+    pl.v[0].event_name = "TransferComplete!";
+    assert_int_equal(map_boot_args(&pl.v[0], NULL, &out), UB_EINVAL);
+    assert_int_equal(out.n, 4);
+    ub_param_list_free(&out);
+}
+
+static void test_transfer_complete_args(void **state)
+{
+    struct map_transfer_info ok = {
+        .command = "Device.DeviceInfo.FirmwareImage.2.Download()",
+        .command_key = "fw-upgrade",
+        .requestor = "proto::controller-1",
+        .is_download = true,
+        .affected = "Device.DeviceInfo.FirmwareImage.2.",
+        .url = "https://files.example/fw.bin",
+        .start_time = "2026-11-25T09:00:00Z",
+        .complete_time = "2026-11-25T09:01:00Z",
+    };
+    struct map_transfer_info bad = {
+        .is_download = false,
+        .fault = 9012,
+        .fault_string = "401 from server",
+    };
+    struct ub_param_list out;
+    (void)state;
+    ub_param_list_init(&out, 0);
+    assert_int_equal(map_transfer_complete_args(&ok, &out), UB_OK);
+    expect_list(&out,
+                "Command=Device.DeviceInfo.FirmwareImage.2.Download():string;"
+                "CommandKey=fw-upgrade:string;"
+                "Requestor=proto::controller-1:string;"
+                "TransferType=Download:string;"
+                "Affected=Device.DeviceInfo.FirmwareImage.2.:string;"
+                "TransferURL=https://files.example/fw.bin:string;"
+                "StartTime=2026-11-25T09:00:00Z:dateTime;"
+                "CompleteTime=2026-11-25T09:01:00Z:dateTime;"
+                "FaultCode=0:unsignedInt;FaultString=:string");
+    ub_param_list_free(&out);
+    ub_param_list_init(&out, 0);
+    assert_int_equal(map_transfer_complete_args(&bad, &out), UB_OK);
+    expect_list(&out,
+                "Command=:string;CommandKey=:string;Requestor=:string;"
+                "TransferType=Upload:string;Affected=:string;"
+                "TransferURL=:string;"
+                "StartTime=0001-01-01T00:00:00Z:dateTime;"
+                "CompleteTime=0001-01-01T00:00:00Z:dateTime;"
+                "FaultCode=7022:unsignedInt;"
+                "FaultString=CWMP 9012 File transfer server authentication "
+                "failure: 401 from server:string");
+    ub_param_list_free(&out);
+    assert_int_equal(map_transfer_complete_args(NULL, &out), UB_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -215,6 +292,8 @@ int main(void)
         cmocka_unit_test(test_traceroute_outputs),
         cmocka_unit_test(test_udpecho_bool_outputs),
         cmocka_unit_test(test_errmsg),
+        cmocka_unit_test(test_boot_args),
+        cmocka_unit_test(test_transfer_complete_args),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
