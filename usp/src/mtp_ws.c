@@ -856,6 +856,8 @@ int usp_mtp_ws_listen(struct usp_mtp *m,
     info.user = w;
     info.retry_and_idle_policy = &w->srv_policy;
     if (cfg->cert_file) {
+        /* without this option on the vhost lws silently serves plain TCP */
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
         info.ssl_cert_filepath = cfg->cert_file;
         info.ssl_private_key_filepath = cfg->key_file;
         if (cfg->ca_file) {

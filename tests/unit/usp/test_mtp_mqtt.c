@@ -38,10 +38,11 @@
 /* broker                                                              */
 /* ------------------------------------------------------------------ */
 
-static char g_dir[64];
+static char g_dir[32];
 static char g_conf[128];
+static char g_cert[64], g_key[64];
 static pid_t g_broker = -1;
-static int g_port;
+static int g_port, g_tls_port;
 
 static int free_port(void)
 {
@@ -76,9 +77,11 @@ static void broker_start(void)
         execlp("mosquitto", "mosquitto", "-c", g_conf, (char *)NULL);
         _exit(127);
     }
-    for (int i = 0; i < 500 && !port_open(g_port); i++)
+    for (int i = 0; i < 500 && !(port_open(g_port) && port_open(g_tls_port));
+         i++)
         usleep(10000);
     assert_true(port_open(g_port));
+    assert_true(port_open(g_tls_port));
 }
 
 static void broker_stop(void)
@@ -96,12 +99,29 @@ static int group_setup(void **state)
     if (!mkdtemp(g_dir))
         return -1;
     g_port = free_port();
+    g_tls_port = free_port();
+    /* a self-signed certificate for localhost / 127.0.0.1 (its own CA) */
+    snprintf(g_cert, sizeof(g_cert), "%s/cert.pem", g_dir);
+    snprintf(g_key, sizeof(g_key), "%s/key.pem", g_dir);
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd),
+             "openssl req -x509 -newkey ec -pkeyopt "
+             "ec_paramgen_curve:prime256v1 -nodes -keyout %s -out %s "
+             "-days 2 -subj /CN=localhost -addext "
+             "subjectAltName=DNS:localhost,IP:127.0.0.1 >/dev/null 2>&1 && "
+             "chmod 0755 %s && chmod 0644 %s %s",
+             g_key, g_cert, g_dir, g_key, g_cert);
+    if (system(cmd) != 0)
+        return -1;
     snprintf(g_conf, sizeof(g_conf), "%s/mosquitto.conf", g_dir);
     FILE *f = fopen(g_conf, "w");
     if (!f)
         return -1;
-    fprintf(f, "listener %d 127.0.0.1\nallow_anonymous true\n"
-               "persistence false\n", g_port);
+    fprintf(f, "per_listener_settings false\nallow_anonymous true\n"
+               "persistence false\n"
+               "listener %d 127.0.0.1\n"
+               "listener %d 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\n",
+            g_port, g_tls_port, g_cert, g_cert, g_key);
     fclose(f);
     mosquitto_lib_init();
     broker_start();
@@ -112,6 +132,8 @@ static int group_teardown(void **state)
 {
     broker_stop();
     unlink(g_conf);
+    unlink(g_cert);
+    unlink(g_key);
     rmdir(g_dir);
     mosquitto_lib_cleanup();
     return 0;
@@ -488,6 +510,52 @@ static void test_reconnect(void **state)
     mtp_down(&t);
 }
 
+/* MQTT over TLS: the broker's certificate is checked against the CA file
+ * and the host name; a wrong CA means no session. */
+static void test_tls(void **state)
+{
+    struct t t;
+    memset(&t, 0, sizeof(t));
+    assert_int_equal(uv_loop_init(&t.loop), 0);
+    struct usp_mtp_callbacks cb = {
+        .on_record = on_record, .on_mqtt_state = on_state, .user = &t};
+    assert_int_equal(usp_mtp_create(&t.loop, &cb, NULL, &t.m), UB_OK);
+    struct usp_mtp_mqtt_config cfg = {.host = "localhost",
+                                      .port = (uint16_t)g_tls_port,
+                                      .version = USP_MQTT_V5,
+                                      .tls = true,
+                                      .ca_file = g_cert,
+                                      .retry_min_ms = 100};
+    assert_int_equal(usp_mtp_mqtt_add_broker(t.m, &cfg, &t.bid), UB_OK);
+    assert_int_equal(usp_mtp_mqtt_add_agent(t.m, t.bid, AGENT, NULL), UB_OK);
+    /* the same CA file but checked against a system-only trust store:
+     * a second broker entry with no CA must not come up */
+    struct usp_mtp_mqtt_config bad = cfg;
+    bad.ca_file = NULL;
+    bad.ca_path = "/etc/ssl/certs";
+    uint32_t bad_id;
+    assert_int_equal(usp_mtp_mqtt_add_broker(t.m, &bad, &bad_id), UB_OK);
+    PUMP_UNTIL(&t, t.ups == 1, 8000);
+    assert_int_equal(t.ups, 1);
+    assert_true(usp_mtp_mqtt_is_up(t.m, t.bid));
+    /* records cross from the plain listener to the TLS one */
+    ctl_connect(&t, MQTT_PROTOCOL_V5);
+    ctl_publish_until_rx(&t, "usp/agents/" AGENT, CTL_TOPIC, "tls", 3);
+    struct usp_mtp_dest d = {.kind = USP_MTP_MQTT,
+                             .agent_eid = AGENT,
+                             .broker_id = t.bid,
+                             .topic = CTL_TOPIC};
+    assert_int_equal(usp_mtp_send(t.m, &d, (const uint8_t *)"back", 4),
+                     UB_OK);
+    PUMP_UNTIL(&t, t.ctl_nrx == 1, 3000);
+    assert_int_equal(t.ctl_nrx, 1);
+    assert_memory_equal(t.ctl_rx[0].data, "back", 4);
+    pump_ms(&t, 300);
+    assert_false(usp_mtp_mqtt_is_up(t.m, bad_id));
+    assert_int_equal(t.ups, 1);
+    mtp_down(&t);
+}
+
 /* Broker gone for good: destroy while a connect may be in flight. */
 static void test_destroy_while_connecting(void **state)
 {
@@ -518,6 +586,7 @@ int main(void)
         cmocka_unit_test(test_v311_reply_to),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_reconnect),
+        cmocka_unit_test(test_tls),
         cmocka_unit_test(test_destroy_while_connecting),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -396,6 +396,95 @@ static void test_limits(void **state)
     teardown(&t);
 }
 
+/* ------------------------------------------------------------------ */
+/* TLS                                                                 */
+/* ------------------------------------------------------------------ */
+
+static char g_dir[32], g_cert[64], g_key[64];
+
+static int group_setup(void **state)
+{
+    snprintf(g_dir, sizeof(g_dir), "/tmp/ub-ws-XXXXXX");
+    if (!mkdtemp(g_dir))
+        return -1;
+    snprintf(g_cert, sizeof(g_cert), "%s/cert.pem", g_dir);
+    snprintf(g_key, sizeof(g_key), "%s/key.pem", g_dir);
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd),
+             "openssl req -x509 -newkey ec -pkeyopt "
+             "ec_paramgen_curve:prime256v1 -nodes -keyout %s -out %s "
+             "-days 2 -subj /CN=localhost -addext "
+             "subjectAltName=DNS:localhost,IP:127.0.0.1 >/dev/null 2>&1",
+             g_key, g_cert);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    unlink(g_cert);
+    unlink(g_key);
+    rmdir(g_dir);
+    return 0;
+}
+
+/* wss: the client checks the server certificate against its CA file (and
+ * the host name); without that CA it gets no session unless told to be
+ * insecure. */
+static void test_tls(void **state)
+{
+    struct t t;
+    memset(&t, 0, sizeof(t));
+    assert_int_equal(uv_loop_init(&t.loop), 0);
+    struct usp_mtp_callbacks cba = {.on_record = on_record,
+                                    .on_ws_state = on_ws_state,
+                                    .user = &t.a};
+    assert_int_equal(usp_mtp_create(&t.loop, &cba, NULL, &t.a.m), UB_OK);
+    struct usp_mtp_ws_server_config sc = {.bind_addr = "127.0.0.1",
+                                          .cert_file = g_cert,
+                                          .key_file = g_key};
+    assert_int_equal(usp_mtp_ws_listen(t.a.m, &sc, &t.port), UB_OK);
+    assert_int_equal(usp_mtp_ws_add_agent(t.a.m, AGENT), UB_OK);
+
+    struct usp_mtp_callbacks cbb = {.on_record = on_record,
+                                    .on_ws_state = on_ws_state,
+                                    .user = &t.b};
+    assert_int_equal(usp_mtp_create(&t.loop, &cbb, NULL, &t.b.m), UB_OK);
+    char url[256];
+    snprintf(url, sizeof(url), "wss://localhost:%u/usp/" AGENT, t.port);
+    struct usp_mtp_ws_client_config cc = {.url = url,
+                                          .agent_eid = CTL,
+                                          .ca_file = g_cert,
+                                          .retry_min_ms = 100,
+                                          .retry_max_ms = 400};
+    uint64_t good = 0, bad = 0;
+    assert_int_equal(usp_mtp_ws_connect(t.b.m, &cc, &good), UB_OK);
+    PUMP_UNTIL(&t, t.a.ups == 1 && t.b.ups == 1, 5000);
+    assert_int_equal(t.b.ups, 1);
+    struct usp_mtp_dest d = {.kind = USP_MTP_WS, .conn_id = good};
+    assert_int_equal(usp_mtp_send(t.b.m, &d, (const uint8_t *)"sec", 3),
+                     UB_OK);
+    PUMP_UNTIL(&t, t.a.nrx == 1, 3000);
+    assert_int_equal(t.a.nrx, 1);
+    assert_memory_equal(t.a.last, "sec", 3);
+
+    /* no CA for the self-signed server: refused, retried, never up */
+    struct usp_mtp_ws_client_config nc = cc;
+    nc.ca_file = NULL;
+    nc.agent_eid = "self::other";
+    assert_int_equal(usp_mtp_ws_connect(t.b.m, &nc, &bad), UB_OK);
+    pump_ms(&t, 700);
+    assert_int_equal(t.b.ups, 1);
+    assert_int_equal(t.a.ups, 1);
+    assert_int_equal(usp_mtp_ws_close(t.b.m, bad), UB_OK);
+
+    /* ... unless told to be insecure */
+    nc.tls_insecure = true;
+    assert_int_equal(usp_mtp_ws_connect(t.b.m, &nc, &bad), UB_OK);
+    PUMP_UNTIL(&t, t.b.ups == 2, 5000);
+    assert_int_equal(t.b.ups, 2);
+    teardown(&t);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -404,6 +493,7 @@ int main(void)
         cmocka_unit_test(test_client_reconnect),
         cmocka_unit_test(test_handshake_rules),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_tls),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
