@@ -113,9 +113,10 @@ void bridge_sync_destroy_all(struct bridge *b);
  * agent_tree_close or the end of r. */
 struct agent_tree {
     struct ub_tree tree; /* hand &t->tree to the path engine */
-    struct ub_tree dev, agent;
+    struct ub_tree dev;
     struct hosted_store hs;
     struct usp_agent_view view;
+    struct usp_agent_overlay ov;
 };
 int agent_tree_open(struct agent_tree *t, struct bridge *b,
                     struct pdb_rtxn *r, uint32_t dev) UB_WARN_UNUSED;

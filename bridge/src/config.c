@@ -101,7 +101,7 @@ static const struct opt opts[] = {
      false, "Seconds per Connection Request attempt."},
     {"cwmp", "cr_retries", OPT_LONG, O(cwmp_cr_retries), "2", 0, 10, NULL,
      false, "Extra Connection Request attempts after a failure."},
-    {"cwmp", "cr_min_interval", OPT_LONG, O(cwmp_cr_min_interval), "5", 0,
+    {"cwmp", "cr_min_interval", OPT_LONG, O(cwmp_cr_min_interval), "1", 0,
      3600, NULL, false,
      "Minimum seconds between Connection Requests to one device."},
     {"cwmp", "cr_max_inflight", OPT_LONG, O(cwmp_cr_max_inflight), "256", 1,

@@ -459,6 +459,7 @@ int bridge_device_inform(struct bridge *b, const char *devkey,
     err = pdb_device_find_cwmp(pdb_batch_reader(bt), devkey, &id);
     if (err == UB_ENOTFOUND) {
         is_new = true;
+        err = UB_OK;
     } else if (!err) {
         err = pdb_device_get(pdb_batch_reader(bt), id, &d);
         if (err == UB_ECORRUPT) {

@@ -180,42 +180,6 @@ bool bridge_controller_known(struct bridge *b, uint32_t dev,
 
 /* ---- Set / Add / Delete on hosted objects ---- */
 
-static struct usp_param_err *perrs_out(struct usp_msg *resp,
-                                       const struct usp_agent_result *res,
-                                       size_t *n)
-{
-    struct usp_param_err *pe;
-
-    *n = 0;
-    if (!res->n_perrs)
-        return NULL;
-    pe = usp_msg_alloc(resp, res->n_perrs * sizeof(*pe));
-    for (size_t i = 0; pe && i < res->n_perrs; i++) {
-        pe[i].path = usp_msg_strdup(resp, res->perrs[i].param);
-        pe[i].err_code = res->perrs[i].err_code;
-        pe[i].err_msg = usp_msg_strdup(resp, res->perrs[i].err_msg);
-        (*n)++;
-    }
-    return pe;
-}
-
-static struct usp_kv *kv_out(struct usp_msg *resp,
-                             const struct ub_param_list *l, size_t *n)
-{
-    struct usp_kv *kv;
-
-    *n = 0;
-    if (!l->n)
-        return NULL;
-    kv = usp_msg_alloc(resp, l->n * sizeof(*kv));
-    for (size_t i = 0; kv && i < l->n; i++) {
-        kv[i].key = usp_msg_strdup(resp, l->v[i].path);
-        kv[i].value = usp_msg_strdup(resp, l->v[i].value);
-        (*n)++;
-    }
-    return kv;
-}
-
 /* Resolves a request path over the hosted tree (concrete paths out). */
 static int resolve_hosted(const struct ub_tree *tree, const char *text,
                           enum usp_msg_type type, struct usp_resolved *rs,
@@ -300,15 +264,10 @@ void bridge_hosted_write(struct bridge *b, const struct bridge_reply_to *rt,
                     res->success = false;
                     res->err_code = ar.err_code;
                     res->err_msg = usp_msg_strdup(resp, ar.err_msg);
-                    struct usp_updated_inst *ui = &res->insts[res->n_insts++];
-                    ui->affected_path = usp_msg_strdup(resp, rs.paths.v[i]);
-                    ui->param_errs = perrs_out(resp, &ar, &ui->n_param_errs);
-                } else if (!err) {
-                    struct usp_updated_inst *ui = &res->insts[res->n_insts++];
-                    ui->affected_path = usp_msg_strdup(resp, ar.path ? ar.path : rs.paths.v[i]);
-                    ui->param_errs = perrs_out(resp, &ar, &ui->n_param_errs);
-                    ui->updated_params = kv_out(resp, &ar.params, &ui->n_updated_params);
                 }
+                if (!err)
+                    err = usp_agent_set_inst_fill(resp, &ar,
+                                                  &res->insts[res->n_insts++]);
                 usp_agent_result_clear(&ar);
             }
             if (!err && !res->success && !failed) {
@@ -326,25 +285,17 @@ void bridge_hosted_write(struct bridge *b, const struct bridge_reply_to *rt,
             struct usp_add_result *res = &ar_->results[ar_->n_results++];
             struct usp_agent_result ar;
             usp_agent_result_init(&ar);
-            res->requested_path = usp_msg_strdup(resp, m->add.objs[o].obj_path);
             err = usp_agent_add(&hs.st, &who, m->add.objs[o].obj_path,
                                 m->add.objs[o].params, m->add.objs[o].n_params,
                                 &ar);
-            if (!err && ar.err_code) {
-                res->err_code = ar.err_code;
-                res->err_msg = usp_msg_strdup(resp, ar.err_msg);
-                res->param_errs = perrs_out(resp, &ar, &res->n_param_errs);
-                if (!failed) {
-                    failed = true;
-                    fail_code = ar.err_code;
-                    snprintf(fail_msg, sizeof(fail_msg), "%s: %s",
-                             res->requested_path, ar.err_msg ? ar.err_msg : "");
-                }
-            } else if (!err) {
-                res->success = true;
-                res->instantiated_path = usp_msg_strdup(resp, ar.path);
-                res->param_errs = perrs_out(resp, &ar, &res->n_param_errs);
-                res->unique_keys = kv_out(resp, &ar.keys, &res->n_unique_keys);
+            if (!err)
+                err = usp_agent_add_result_fill(resp, &ar,
+                                                m->add.objs[o].obj_path, res);
+            if (!err && ar.err_code && !failed) {
+                failed = true;
+                fail_code = ar.err_code;
+                snprintf(fail_msg, sizeof(fail_msg), "%s: %s",
+                         m->add.objs[o].obj_path, ar.err_msg ? ar.err_msg : "");
             }
             usp_agent_result_clear(&ar);
         }

@@ -88,6 +88,7 @@ struct job {
     struct jrpc rpcs[BRIDGE_JOB_MAX_RPCS];
     size_t n_rpcs;
     size_t pending;             /* RPCs sent, not answered */
+    bool cr_sent;               /* a Connection Request went out */
     struct usp_agent_perms *perms; /* during planning only */
     char pkey[40];              /* ParameterKey for this request */
 };
@@ -388,8 +389,8 @@ static void job_start(struct job *j)
         break;
     case USP_MSG_DELETE:
         for (size_t g = 0; ok && g < j->n_groups; g++) {
-            if (j->groups[g].err)
-                continue;
+            if (j->groups[g].err || !j->groups[g].obj)
+                continue; /* failed locally, or matched nothing */
             m = cwmp_msg_new(CWMP_M_DELETE_OBJECT, CWMP_REQUEST);
             if (m) {
                 m->path = ub_strdup(j->groups[g].obj);
@@ -537,6 +538,16 @@ static void complete_set(struct job *j)
 
     if (!j->msg->set.allow_partial) {
         const struct jrpc *r = &j->rpcs[0];
+        for (size_t g = 0; j->n_rpcs == 0 && g < j->n_groups; g++) {
+            if (j->groups[g].err) {
+                /* decided by the bridge before any CWMP traffic */
+                char text[400];
+                snprintf(text, sizeof(text), "%s: %s", j->groups[g].path,
+                         j->groups[g].err_msg ? j->groups[g].err_msg : "");
+                job_error(j, j->groups[g].err, text, NULL, 0);
+                return;
+            }
+        }
         if (j->n_rpcs == 0 || r->fault) {
             struct usp_msg *tmp = NULL;
             size_t n = 0;
@@ -1209,7 +1220,7 @@ static int plan_get(struct job *j, const struct ub_tree *tree)
 static bool all_failed(const struct job *j)
 {
     for (size_t g = 0; g < j->n_groups; g++)
-        if (!j->groups[g].err)
+        if (!j->groups[g].err && j->groups[g].obj)
             return false;
     return true;
 }
@@ -1264,6 +1275,7 @@ static void wake_device(struct bridge *b, struct job *j)
     if (err || !d.conn_req_url || !*d.conn_req_url) {
         UB_LOGI(MOD, "%s: no ConnectionRequestURL: the request waits for the "
                 "device's next session", j->devkey);
+        j->cr_sent = true; /* nothing to retry */
         pdb_device_clear(&d);
         return;
     }
@@ -1272,9 +1284,18 @@ static void wake_device(struct bridge *b, struct job *j)
                                                       : "",
                                   d.conn_req_password ? d.conn_req_password
                                                       : "");
-    if (err && err != UB_EAGAIN)
+    if (!err) {
+        /* every waiting job of this device rides on this request */
+        for (struct ub_list *l = b->jobs.next; l != &b->jobs; l = l->next) {
+            struct job *o = UB_CONTAINER_OF(l, struct job, link);
+            if (o->dev == j->dev)
+                o->cr_sent = true;
+        }
+    } else if (err != UB_EAGAIN) {
         UB_LOGW(MOD, "%s: Connection Request not sent: %s", j->devkey,
                 ub_strerror(err));
+    }
+    /* UB_EAGAIN (rate limit): the sweep tries again each second */
     pdb_device_clear(&d);
 }
 
@@ -1405,6 +1426,10 @@ static void sweep(uv_timer_t *t)
     for (struct ub_list *l = b->jobs.next; l != &b->jobs;) {
         struct job *j = UB_CONTAINER_OF(l, struct job, link);
         l = l->next;
+        if (j->state == JOB_NEW && j->deadline_ms > now && !j->cr_sent) {
+            wake_device(b, j); /* a rate-limited Connection Request */
+            continue;
+        }
         if (j->state != JOB_NEW || j->deadline_ms > now)
             continue;
         UB_LOGN(MOD, "%s: request %s from %s expired before the device "

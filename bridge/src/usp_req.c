@@ -299,6 +299,10 @@ static int on_subtree_node(void *user, const struct ub_node *n)
 
     if (n->type == UB_T_OBJECT) {
         depth = path_depth(n->path) - w->base_depth + 1;
+        /* R-GET.1b: objects without parameters give no result entry */
+        if (s->cur && s->cur->n_params == 0 &&
+            s->cur == &w->res->resolved[w->res->n_resolved - 1])
+            w->res->n_resolved--;
         if (w->max_depth && depth > w->max_depth) {
             s->cur = NULL;
             return 0;
@@ -394,22 +398,29 @@ static int get_one_path(struct bridge *b, const struct ub_tree *tree,
             w.base = rp;
             w.base_depth = path_depth(rp);
             err = tree->ops->subtree(tree->ctx, rp, on_subtree_node, &s);
+            if (s.cur && s.cur->n_params == 0 &&
+                s.cur == &res->resolved[res->n_resolved - 1])
+                res->n_resolved--;
         } else {
-            /* a parameter: resolved_path is the parameter path itself
-             * (R-GET.1 example), result_params keyed by its name */
+            /* a parameter: resolved_path is its parent object (R-GET.2),
+             * result_params holds that parameter only (R-GET.3) */
             struct one_param o = {0};
             const char *dot = strrchr(rp, '.');
+            char parent[UB_PATH_MAX + 1];
+            size_t plen = dot ? (size_t)(dot - rp) + 1 : 0;
             struct usp_resolved_path *r;
             size_t cap = 0;
+            if (plen >= sizeof(parent))
+                continue;
+            memcpy(parent, rp, plen);
+            parent[plen] = '\0';
             err = tree->ops->lookup(tree->ctx, rp, on_one_param, &o);
             if (err == UB_ENOTFOUND) {
                 err = UB_OK;
                 continue;
             }
-            if (!err && (r = rp_add(&w, rp)) != NULL) {
-                r->path = usp_msg_strdup(resp, rp);
+            if (!err && (r = rp_add(&w, parent)) != NULL) {
                 err = rp_param(&w, r, &cap, dot ? dot + 1 : rp, o.value);
-                (void)cap;
             } else if (!err) {
                 err = UB_ENOMEM;
             }
