@@ -3,7 +3,7 @@
  * CWMP codec: golden fixtures (tests/fixtures/cwmp, one .xml each) in the styles of
  * real CPEs: soapenv/SOAP-ENV/soap/s prefixes, default namespaces, cwmp-1-0
  * .. 1-4, arrayType counts too high/low or absent, no xsi:type, qualified
- * children, CRLF, TR-098 roots.  Each fixture is decoded and checked, then
+ * children, CRLF, TR-098 roots, software-module and transfer RPCs.  Each fixture is decoded and checked, then
  * re-encoded and decoded again (the result must encode identically).
  */
 #include "codec_testutil.h"
@@ -278,6 +278,51 @@ static void test_gpa_add_grm(void **state)
     cwmp_msg_free(m);
 }
 
+static void test_software_modules_and_transfers(void **state)
+{
+    struct cwmp_msg *m = load("du_state_change_complete_cwmp12.xml");
+    (void)state;
+    assert_int_equal(m->method, CWMP_M_DU_STATE_CHANGE_COMPLETE);
+    assert_int_equal(m->version, CWMP_V1_2);
+    assert_int_equal(m->n_du_results, 2);
+    assert_true(m->du_results[0].resolved);
+    assert_string_equal(m->du_results[0].deployment_unit_ref,
+                        "Device.SoftwareModules.DeploymentUnit.2");
+    assert_int_equal(m->du_results[0].fault.code, 0);
+    assert_false(m->du_results[1].resolved);
+    assert_string_equal(m->du_results[1].current_state, "Failed");
+    assert_int_equal(m->du_results[1].fault.code, 9017);
+    assert_string_equal(m->command_key, "cdus-77");
+    cwmp_msg_free(m);
+
+    m = load("change_du_state_from_acs.xml");
+    assert_int_equal(m->method, CWMP_M_CHANGE_DU_STATE);
+    assert_int_equal(m->n_du_ops, 2);
+    assert_int_equal(m->du_ops[0].op, CWMP_DU_INSTALL);
+    assert_string_equal(m->du_ops[0].url, "https://apps.example/speedtest_1.0.ipk");
+    assert_string_equal(m->du_ops[0].uuid, "");
+    assert_int_equal(m->du_ops[1].op, CWMP_DU_UNINSTALL);
+    assert_string_equal(m->du_ops[1].uuid, "3c8e1b5e-8a3e-4b1c-9d7e-1f2a3b4c5d6e");
+    assert_string_equal(m->command_key, "cdus-77");
+    cwmp_msg_free(m);
+
+    m = load("autonomous_transfer_complete.xml");
+    assert_int_equal(m->method, CWMP_M_AUTONOMOUS_TRANSFER_COMPLETE);
+    assert_true(m->transfer.is_download);
+    assert_int_equal(m->transfer.file_size, 28311552);
+    assert_string_equal(m->transfer.transfer_url, "http://fw.vendor.example/ont/v2.bin");
+    assert_string_equal(m->transfer.announce_url, "");
+    cwmp_msg_free(m);
+
+    m = load("request_download.xml");
+    assert_int_equal(m->method, CWMP_M_REQUEST_DOWNLOAD);
+    assert_string_equal(m->transfer.file_type, "3 Vendor Configuration File");
+    assert_int_equal(m->n_args, 1);
+    assert_string_equal(m->args[0].name, "Profile");
+    assert_string_equal(m->args[0].value, "residential");
+    cwmp_msg_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -293,6 +338,7 @@ int main(void)
         cmocka_unit_test(test_spv_response),
         cmocka_unit_test(test_faults),
         cmocka_unit_test(test_gpa_add_grm),
+        cmocka_unit_test(test_software_modules_and_transfers),
     };
     return cmocka_run_group_tests(tests, grp_setup, grp_teardown);
 }
