@@ -45,6 +45,7 @@
 
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
+#include <openssl/ssl.h>
 
 #include "mtp_int.h"
 
@@ -296,8 +297,19 @@ static void on_poll(uv_poll_t *h, int status, int events)
 {
     struct mq_broker *b = h->data;
     int rc = MOSQ_ERR_SUCCESS;
-    if (status < 0 || (events & UV_READABLE))
+    if (status < 0 || (events & UV_READABLE)) {
         rc = mosquitto_loop_read(b->mosq, 1);
+        /* mosquitto reads one packet per call; with TLS, later packets
+         * may already sit decrypted in OpenSSL's buffer, where the socket
+         * will not signal them again: drain those (bounded per turn). */
+        SSL *ssl = b->tls ? mosquitto_ssl_get(b->mosq) : NULL;
+        for (int i = 0; ssl && rc == MOSQ_ERR_SUCCESS && !b->lost &&
+                        i < 256 && SSL_pending(ssl) > 0;
+             i++) {
+            rc = mosquitto_loop_read(b->mosq, 1);
+            ssl = mosquitto_ssl_get(b->mosq);
+        }
+    }
     if (rc == MOSQ_ERR_SUCCESS && !b->lost && (events & UV_WRITABLE))
         rc = mosquitto_loop_write(b->mosq, 1);
     if (rc != MOSQ_ERR_SUCCESS && mosquitto_socket(b->mosq) < 0)

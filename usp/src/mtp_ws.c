@@ -245,17 +245,27 @@ static void on_resolved(uv_getaddrinfo_t *req, int status,
         ws_client_release(c);
         return;
     }
+    /* a name with several addresses: each retry takes the next one */
     char addr[INET6_ADDRSTRLEN] = "";
-    if (status == 0 && res) {
-        if (res->ai_family == AF_INET)
+    unsigned n = 0;
+    for (struct addrinfo *r = status == 0 ? res : NULL; r; r = r->ai_next)
+        if (r->ai_family == AF_INET || r->ai_family == AF_INET6)
+            n++;
+    unsigned pick = n ? c->tries % n : 0;
+    for (struct addrinfo *r = status == 0 ? res : NULL; r; r = r->ai_next) {
+        if (r->ai_family != AF_INET && r->ai_family != AF_INET6)
+            continue;
+        if (pick--)
+            continue;
+        if (r->ai_family == AF_INET)
             inet_ntop(AF_INET,
-                      &((struct sockaddr_in *)(void *)res->ai_addr)->sin_addr,
+                      &((struct sockaddr_in *)(void *)r->ai_addr)->sin_addr,
                       addr, sizeof(addr));
-        else if (res->ai_family == AF_INET6)
+        else
             inet_ntop(AF_INET6,
-                      &((struct sockaddr_in6 *)(void *)res->ai_addr)
-                           ->sin6_addr,
+                      &((struct sockaddr_in6 *)(void *)r->ai_addr)->sin6_addr,
                       addr, sizeof(addr));
+        break;
     }
     uv_freeaddrinfo(res);
     if (!addr[0]) {
