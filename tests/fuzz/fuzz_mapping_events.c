@@ -2,7 +2,8 @@
 /* libFuzzer target: Inform EventCode lists -> map_events_plan.
  * Input: one flag byte (bit0 sw_version_changed, bit1 first_contact, bit2
  * factory_reset_pending), then lines "code<TAB>command_key".  Also feeds
- * each line to the command lookup and the ParameterKey builder. */
+ * each line to the command lookup, the TR-098 path table and the
+ * ParameterKey builder. */
 #include <ub/mapping.h>
 
 #include <stdint.h>
@@ -50,6 +51,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (unsigned)e >= MAP_EV_MAX_)
             abort();
         (void)map_command_find(ev[i].code);
+        {
+            bool hidden;
+            char *t = map_tr098_to_tr181(ev[i].code, &hidden);
+            if (t && hidden)
+                abort();
+            ub_free(t);
+            ub_free(map_tr181_to_tr098(ev[i].code));
+        }
         (void)map_event_def_find(ev[i].code);
         if (map_parameter_key(ev[i].code, key, sizeof(key)) != UB_OK ||
             strlen(key) > MAP_PARAMETER_KEY_MAX)

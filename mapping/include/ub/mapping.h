@@ -494,6 +494,19 @@ int map_params_group(const struct ub_param_list *l, struct map_groups *out)
     UB_WARN_UNUSED;
 void map_groups_free(struct map_groups *g);
 
+/* TR-098 <-> TR-181 path translation (best effort, names only, see
+ * src/tr098.c for the table and its limits).  Concrete or schema paths.
+ * Returned owned (ub_free); NULL when no row covers the path (the caller
+ * exposes it untranslated under its own root, or not at all) or on
+ * allocation failure.  *hidden (may be NULL) is set when a row says the
+ * TR-098 name has no TR-181 twin and must not be exposed. */
+char *map_tr098_to_tr181(const char *path, bool *hidden);
+char *map_tr181_to_tr098(const char *path);
+/* The table, for tests and GetSupportedDM: false past the end. */
+size_t map_tr098_row_count(void);
+bool map_tr098_row_at(size_t i, const char **tr098, const char **tr181,
+                      bool *prefix);
+
 /* Schema path of a concrete path ("{i}" for instance numbers): returned
  * owned (ub_free), NULL on allocation failure.  A thin wrapper of
  * ub_path_to_schema that also accepts command and event paths. */
