@@ -107,6 +107,7 @@ int map_diag_outputs(const struct map_command *cmd, const char *diag_object,
                      struct ub_param_list *out)
 {
     size_t n0, lo;
+    bool tr098;
     int err = UB_OK;
 
     if (!cmd || !gpv || !out || cmd->op != MAP_OP_DIAGNOSTICS)
@@ -115,20 +116,35 @@ int map_diag_outputs(const struct map_command *cmd, const char *diag_object,
         diag_object = cmd->diag_object;
     if (!diag_object)
         return UB_EINVAL;
+    /* a TR-098 home: read its parameters under their TR-181 names */
+    tr098 = cmd->diag_object && strcmp(diag_object, cmd->diag_object) != 0 &&
+            strncmp(diag_object, "InternetGatewayDevice.", 22) == 0;
     lo = strlen(diag_object);
     n0 = out->n;
     for (size_t i = 0; i < gpv->n && !err; i++) {
         const struct ub_param *p = &gpv->v[i];
         const char *rel, *value;
-        char *schema;
+        char *schema, *t181 = NULL;
 
         if (!p->path || strncmp(p->path, diag_object, lo) != 0)
             continue;
         rel = p->path + lo;
-        if (!*rel || ub_path_is_object(rel))
+        if (tr098) {
+            t181 = map_tr098_to_tr181(p->path, NULL);
+            if (!t181 || strncmp(t181, cmd->diag_object,
+                                 strlen(cmd->diag_object)) != 0) {
+                ub_free(t181);
+                continue;
+            }
+            rel = t181 + strlen(cmd->diag_object);
+        }
+        if (!*rel || ub_path_is_object(rel)) {
+            ub_free(t181);
             continue;
+        }
         schema = ub_path_to_schema(rel);
         if (!schema) {
+            ub_free(t181);
             err = UB_ENOMEM;
             break;
         }
@@ -146,6 +162,7 @@ int map_diag_outputs(const struct map_command *cmd, const char *diag_object,
             break;
         }
         ub_free(schema);
+        ub_free(t181);
     }
     if (err)
         list_truncate(out, n0);

@@ -60,6 +60,16 @@ static const struct tr098_row rows[] = {
     {WLAN "TotalAssociations",
      "Device.WiFi.AccessPoint.{i}.AssociatedDeviceNumberOfEntries", false},
 
+    /* TR-098 prefixes the hop parameters with "Hop" */
+    {IGD "TraceRouteDiagnostics.RouteHops.{i}.HopHost",
+     "Device.IP.Diagnostics.TraceRoute.RouteHops.{i}.Host", false},
+    {IGD "TraceRouteDiagnostics.RouteHops.{i}.HopHostAddress",
+     "Device.IP.Diagnostics.TraceRoute.RouteHops.{i}.HostAddress", false},
+    {IGD "TraceRouteDiagnostics.RouteHops.{i}.HopErrorCode",
+     "Device.IP.Diagnostics.TraceRoute.RouteHops.{i}.ErrorCode", false},
+    {IGD "TraceRouteDiagnostics.RouteHops.{i}.HopRTTimes",
+     "Device.IP.Diagnostics.TraceRoute.RouteHops.{i}.RTTimes", false},
+
     /* prefix rows: same parameter names below */
     {IGD "DeviceInfo.", "Device.DeviceInfo.", true},
     {IGD "ManagementServer.", "Device.ManagementServer.", true},

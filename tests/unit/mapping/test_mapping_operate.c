@@ -163,6 +163,35 @@ static void test_traceroute_outputs(void **state)
     ub_param_list_free(&out);
 }
 
+static void test_tr098_outputs(void **state)
+{
+    const struct map_command *c =
+        map_command_find("Device.IP.Diagnostics.TraceRoute()");
+    struct ub_param_list gpv, out;
+    (void)state;
+    ub_param_list_init(&gpv, 0);
+    ub_param_list_init(&out, 0);
+    add(&gpv, "InternetGatewayDevice.TraceRouteDiagnostics.DiagnosticsState",
+        "Complete", UB_T_STRING);
+    add(&gpv, "InternetGatewayDevice.TraceRouteDiagnostics.RouteHops.1."
+              "HopHost",
+        "gw", UB_T_STRING);
+    add(&gpv, "InternetGatewayDevice.TraceRouteDiagnostics.RouteHops.1."
+              "HopRTTimes",
+        "3", UB_T_STRING);
+    add(&gpv, "InternetGatewayDevice.TraceRouteDiagnostics.ResponseTime", "9",
+        UB_T_UINT);
+    add(&gpv, "InternetGatewayDevice.TraceRouteDiagnostics.Host", "x",
+        UB_T_STRING);
+    assert_int_equal(map_diag_outputs(c, c->diag_object_tr098, &gpv, &out),
+                     UB_OK);
+    expect_list(&out, "Status=Complete:string;RouteHops.1.Host=gw:string;"
+                      "RouteHops.1.RTTimes=3:string;"
+                      "ResponseTime=9:unsignedInt");
+    ub_param_list_free(&gpv);
+    ub_param_list_free(&out);
+}
+
 static void test_udpecho_bool_outputs(void **state)
 {
     const struct map_command *c =
@@ -290,6 +319,7 @@ int main(void)
         cmocka_unit_test(test_ipping_request),
         cmocka_unit_test(test_request_refusals),
         cmocka_unit_test(test_traceroute_outputs),
+        cmocka_unit_test(test_tr098_outputs),
         cmocka_unit_test(test_udpecho_bool_outputs),
         cmocka_unit_test(test_errmsg),
         cmocka_unit_test(test_boot_args),
