@@ -100,7 +100,7 @@ int bridge_hosted_init(struct bridge *b, struct pdb_batch *bt, uint32_t dev,
     memset(&init, 0, sizeof(init));
     memset(mtps, 0, sizeof(mtps));
     memset(ctrls, 0, sizeof(ctrls));
-    if (b->cfg->usp_ws_port > 0) {
+    if (b->cfg->usp_ws_port >= 0) {
         mtps[n_mtps].proto = USP_AGENT_PROTO_WEBSOCKET;
         mtps[n_mtps].enable = true;
         mtps[n_mtps].ws_port = (unsigned)(b->ws_port ? b->ws_port

@@ -153,7 +153,7 @@ int bridge_mtp_start(struct bridge *b)
     err = usp_mtp_create(b->loop, &cb, NULL, &b->mtp);
     if (err)
         return err;
-    if (c->usp_ws_port > 0) {
+    if (c->usp_ws_port >= 0) {
         struct usp_mtp_ws_server_config ws;
         char prefix[256];
         uint16_t port = 0;

@@ -13,7 +13,7 @@ test("bridged devices answer usp-js over WebSocket and MQTT", async (t) => {
   const mq = await lib.startMosquitto();
   const br = await lib.startBridge({
     usp: { mqtt_broker: "127.0.0.1", mqtt_port: mq.port,
-           controllers: "self::usp-js=usp/controller/usp-js,self::usp-ctl" },
+           controllers: "self::usp-js=usp/controllers/usp-js,self::usp-ctl" },
   });
   t.after(async () => { await br.proc.kill(); await mq.proc.kill(); });
 
@@ -51,8 +51,8 @@ test("bridged devices answer usp-js over WebSocket and MQTT", async (t) => {
     const usp = await connect({
       host: "127.0.0.1", port: mq.port, protocol: "mqtt", protocolVersion: 5,
       toId: eid, fromId: "self::usp-js",
-      publishEndpoint: `usp/agent/${eid}`,
-      subscribeEndpoint: "usp/controller/usp-js",
+      publishEndpoint: `usp/agents/${eid}`,
+      subscribeEndpoint: "usp/controllers/usp-js",
     });
     try {
       const sn = await usp.get("Device.DeviceInfo.SerialNumber");
