@@ -673,6 +673,10 @@ int cwmp_encode(struct cwmp_codec *c, const struct cwmp_msg *m,
         e = soap_body_begin_out(soap);
     if (!e)
         e = cwmp__enc_body(soap, m);
+    /* A failed soap_malloc (numbers, arrayType texts) only sets
+     * soap->error; the element would silently be missing. */
+    if (!e && soap->error)
+        e = soap->error;
     if (!e)
         e = soap_body_end_out(soap);
     if (!e)
