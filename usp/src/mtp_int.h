@@ -34,6 +34,7 @@ struct usp_mtp {
     unsigned live;          /* sub-objects still closing, + 1 for reaper */
     struct ub_list brokers; /* mtp_mqtt.c: struct mq_broker */
     uint32_t next_broker_id;
+    bool mq_tls_connecting; /* one TLS connect job at a time (mtp_mqtt.c) */
     struct mtp__ws *ws;     /* NULL until the first listener/client */
     uint64_t next_conn_id;
     uint64_t drop_log_ms;   /* rate limit for drop/refuse logs */

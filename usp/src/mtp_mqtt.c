@@ -95,6 +95,7 @@ struct mq_broker {
 
     uv_work_t work;
     bool work_busy;
+    bool tls_waiting; /* waits for another broker's TLS connect job */
     int work_rc;
     int work_errno;
 
@@ -407,10 +408,28 @@ static void connect_work(uv_work_t *w)
     b->work_errno = errno; /* errno is per thread: carry it over */
 }
 
+/* libmosquitto's TLS set-up touches process globals without a lock (seen:
+ * two concurrent TLS connects each created its UI_METHOD, one leaked), so
+ * TLS connect jobs run one at a time; plain ones in parallel. */
+static void mq_tls_next(struct usp_mtp *m)
+{
+    m->mq_tls_connecting = false;
+    for (struct ub_list *l = m->brokers.next; l != &m->brokers; l = l->next) {
+        struct mq_broker *o = UB_CONTAINER_OF(l, struct mq_broker, link);
+        if (o->tls_waiting && !o->closing && !o->removing) {
+            o->tls_waiting = false;
+            mq_start_connect(o);
+            return;
+        }
+    }
+}
+
 static void connect_done(uv_work_t *w, int status)
 {
     struct mq_broker *b = w->data;
     b->work_busy = false;
+    if (b->tls)
+        mq_tls_next(b->m);
     if (b->closing) {
         mq_try_free(b);
         return;
@@ -437,6 +456,11 @@ static void mq_start_connect(struct mq_broker *b)
 {
     if (b->work_busy || b->removing || b->closing)
         return;
+    if (b->tls && b->m->mq_tls_connecting) {
+        b->tls_waiting = true; /* mq_tls_next() starts it */
+        b->state = MQ_DOWN;
+        return;
+    }
     b->state = MQ_CONNECTING;
     b->work.data = b;
     b->work_busy = true;
@@ -445,7 +469,10 @@ static void mq_start_connect(struct mq_broker *b)
         b->work_busy = false;
         UB_LOGE(MTP_LOG, "uv_queue_work: %s", uv_strerror(rc));
         mq_schedule_retry(b);
+        return;
     }
+    if (b->tls)
+        b->m->mq_tls_connecting = true;
 }
 
 /* ------------------------------------------------------------------ */

@@ -396,6 +396,99 @@ static void test_limits(void **state)
     teardown(&t);
 }
 
+/* Hostile peers: more sessions than max_conns, a 2 MB message in 64 KB
+ * continuation frames (dropped whole, session kept), a sender flood
+ * against the bounded queue. */
+static void send_frame(int s, uint8_t op, bool fin, const uint8_t *p,
+                       size_t n)
+{
+    uint8_t h[14];
+    size_t hl = 0;
+    h[hl++] = (uint8_t)((fin ? 0x80 : 0) | op);
+    if (n < 126) {
+        h[hl++] = (uint8_t)(0x80 | n);
+    } else if (n < 65536) {
+        h[hl++] = 0x80 | 126;
+        h[hl++] = (uint8_t)(n >> 8);
+        h[hl++] = (uint8_t)n;
+    } else {
+        h[hl++] = 0x80 | 127;
+        for (int i = 7; i >= 0; i--)
+            h[hl++] = (uint8_t)((uint64_t)n >> (8 * i));
+    }
+    memset(h + hl, 0, 4); /* zero mask: payload goes as is */
+    hl += 4;
+    assert_int_equal(send(s, h, hl, 0), (ssize_t)hl);
+    size_t off = 0;
+    while (off < n) {
+        ssize_t w = send(s, p + off, n - off, 0);
+        assert_true(w > 0);
+        off += (size_t)w;
+    }
+}
+
+static void test_hostile(void **state)
+{
+    struct t t;
+    memset(&t, 0, sizeof(t));
+    assert_int_equal(uv_loop_init(&t.loop), 0);
+    struct usp_mtp_callbacks cb = {.on_record = on_record,
+                                   .on_ws_state = on_ws_state,
+                                   .user = &t.a};
+    assert_int_equal(usp_mtp_create(&t.loop, &cb, NULL, &t.a.m), UB_OK);
+    struct usp_mtp_ws_server_config sc = {.bind_addr = "127.0.0.1",
+                                          .max_conns = 3};
+    assert_int_equal(usp_mtp_ws_listen(t.a.m, &sc, &t.port), UB_OK);
+    assert_int_equal(usp_mtp_ws_add_agent(t.a.m, AGENT), UB_OK);
+
+    int s[5];
+    char buf[4096];
+    for (int i = 0; i < 5; i++) {
+        s[i] = raw_connect(t.port);
+        raw_upgrade(s[i], "/usp/" AGENT "?eid=" CTL,
+                    "Sec-WebSocket-Protocol: v1.usp\r\n");
+        PUMP_UNTIL(&t, t.a.ups == (i < 3 ? i + 1 : 3), 1000);
+        pump_ms(&t, 20);
+    }
+    assert_int_equal(t.a.ups, 3);
+    for (int i = 3; i < 5; i++) {
+        raw_read(&t, s[i], buf, sizeof(buf), 300, 12);
+        assert_null(strstr(buf, " 101 "));
+    }
+    /* 2 MB in 32 frames of 64 KB on session 0: dropped, session kept */
+    raw_read_hdr(&t, s[0], buf, sizeof(buf), 0, 1000);
+    static uint8_t chunk[65536];
+    for (int i = 0; i < 32; i++) {
+        send_frame(s[0], i == 0 ? 0x2 : 0x0, i == 31, chunk, sizeof(chunk));
+        pump_ms(&t, 2);
+    }
+    send_frame(s[0], 0x2, true, (const uint8_t *)"small", 5);
+    PUMP_UNTIL(&t, t.a.nrx == 1, 3000);
+    assert_int_equal(t.a.nrx, 1);
+    assert_int_equal(t.a.last_len, 5);
+    struct usp_mtp_stats st;
+    usp_mtp_stats_get(t.a.m, &st);
+    assert_int_equal(st.rx_dropped, 1);
+    assert_int_equal(t.a.downs, 0);
+    /* a flood of answers: the queue takes 256, then refuses */
+    struct usp_mtp_dest d = {.kind = USP_MTP_WS, .conn_id = t.a.last_conn};
+    int ok = 0, full = 0;
+    for (int i = 0; i < 1000; i++) {
+        int err = usp_mtp_send(t.a.m, &d, chunk, 100);
+        if (err == UB_OK)
+            ok++;
+        else if (err == UB_EFULL)
+            full++;
+    }
+    assert_int_equal(ok, 256);
+    assert_int_equal(full, 744);
+    for (int i = 0; i < 5; i++)
+        close(s[i]);
+    PUMP_UNTIL(&t, t.a.downs == 3, 3000);
+    assert_int_equal(t.a.downs, 3);
+    teardown(&t);
+}
+
 /* ------------------------------------------------------------------ */
 /* TLS                                                                 */
 /* ------------------------------------------------------------------ */
@@ -493,6 +586,7 @@ int main(void)
         cmocka_unit_test(test_client_reconnect),
         cmocka_unit_test(test_handshake_rules),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_tls),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
