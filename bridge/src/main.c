@@ -216,6 +216,22 @@ int main(int argc, char **argv)
         ub_free(owned[i]);
     if (!e)
         e = bridge_config_validate(&cfg, err, sizeof(err));
+    if (!e) {
+        /* options whose syntax the bridge itself parses (controller list,
+         * Get policies): checked here too, so --check-config catches them */
+        struct bridge *scratch = ub_calloc(1, sizeof(*scratch));
+        if (!scratch) {
+            fprintf(stderr, "uspbridged: out of memory\n");
+            bridge_config_free(&cfg);
+            return 1;
+        }
+        scratch->cfg = &cfg;
+        e = bridge_controllers_parse(scratch);
+        if (!e)
+            e = bridge_policies_parse(scratch);
+        ub_free(scratch);
+        err[0] = '\0'; /* the parsers logged the reason */
+    }
     if (e) {
         if (e != UB_ECONFIG || err[0])
             fprintf(stderr, "uspbridged: %s\n", err);
