@@ -489,6 +489,46 @@ static void test_hostile(void **state)
     teardown(&t);
 }
 
+/* R-WS.17/18: the server PINGs an idle peer; a peer that answers (lws
+ * client) stays, a silent one (raw socket) is hung up on. */
+static void test_keepalive(void **state)
+{
+    struct t t;
+    memset(&t, 0, sizeof(t));
+    assert_int_equal(uv_loop_init(&t.loop), 0);
+    struct usp_mtp_callbacks cb = {.on_record = on_record,
+                                   .on_ws_state = on_ws_state,
+                                   .user = &t.a};
+    assert_int_equal(usp_mtp_create(&t.loop, &cb, NULL, &t.a.m), UB_OK);
+    struct usp_mtp_ws_server_config sc = {.bind_addr = "127.0.0.1",
+                                          .ping_interval_s = 1,
+                                          .idle_timeout_s = 3};
+    assert_int_equal(usp_mtp_ws_listen(t.a.m, &sc, &t.port), UB_OK);
+    assert_int_equal(usp_mtp_ws_add_agent(t.a.m, AGENT), UB_OK);
+    connect_b(&t, "/usp/" AGENT);
+    int s = raw_connect(t.port);
+    raw_upgrade(s, "/usp/" AGENT, "Sec-WebSocket-Protocol: v1.usp\r\n");
+    char buf[4096];
+    size_t n = raw_read_hdr(&t, s, buf, sizeof(buf), 0, 2000);
+    size_t h = hdr_end(buf);
+    assert_true(h > 0);
+    PUMP_UNTIL(&t, t.a.ups == 2, 2000);
+    assert_int_equal(t.a.ups, 2);
+    /* a PING (0x89) arrives on the silent socket within ~2 s */
+    if (n == h)
+        n = h + raw_read(&t, s, buf + h, sizeof(buf) - h, 2500, 2);
+    assert_true(n >= h + 2);
+    assert_int_equal((uint8_t)buf[h], 0x89);
+    /* no PONG from us: hung up; the lws client answered and stays */
+    PUMP_UNTIL(&t, t.a.downs == 1, 5000);
+    assert_int_equal(t.a.downs, 1);
+    pump_ms(&t, 1500);
+    assert_int_equal(t.a.downs, 1);
+    assert_int_equal(t.b.downs, 0);
+    close(s);
+    teardown(&t);
+}
+
 /* ------------------------------------------------------------------ */
 /* TLS                                                                 */
 /* ------------------------------------------------------------------ */
@@ -587,6 +627,7 @@ int main(void)
         cmocka_unit_test(test_handshake_rules),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_keepalive),
         cmocka_unit_test(test_tls),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
