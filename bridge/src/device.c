@@ -159,6 +159,7 @@ static int enqueue_gpv(struct bridge *b, struct sync_job *j)
 }
 
 struct finish_ctx {
+    const char *devkey; /* borrowed, for the log */
     size_t objects;
 };
 
@@ -167,7 +168,8 @@ static int on_deleted_row(void *user, const struct ub_node *node)
     struct finish_ctx *fc = user;
     if (node->type == UB_T_OBJECT) {
         fc->objects++;
-        UB_LOGI(MOD, "object removed on the device: %s", node->path);
+        UB_LOGI(MOD, "%s: object removed on the device: %s", fc->devkey,
+                node->path);
     }
     return 0;
 }
@@ -175,7 +177,7 @@ static int on_deleted_row(void *user, const struct ub_node *node)
 static void sync_finish(struct bridge *b, struct sync_job *j)
 {
     struct pdb_batch *bt = NULL;
-    struct finish_ctx fc = {0};
+    struct finish_ctx fc = {.devkey = j->devkey};
     size_t rows = 0;
     int err;
 
