@@ -59,8 +59,13 @@ static const char usage_text[] =
     "                          answers (default usp/controllers/<id>).\n"
     "    --agent-topic T       the agent's topic (default usp/agents/<agent>).\n"
     "    --user U, --pass P    MQTT user name and password.\n"
-    "    --ws URL              connect to the agent's WebSocket server\n"
-    "                          (subprotocol v1.usp, ?eid=<id> is appended).\n"
+    "    --tls                 MQTT over TLS (port 8883 by default).\n"
+    "    --ca FILE             CA certificate(s) for the broker / wss server.\n"
+    "    --cert F, --key F     client certificate and key (TLS).\n"
+    "    --insecure            do not check the server certificate (tests).\n"
+    "    --ws URL              connect to the agent's WebSocket server,\n"
+    "                          ws:// or wss:// (subprotocol v1.usp,\n"
+    "                          ?eid=<id> is appended).\n"
     "    --agent EID           the agent's endpoint ID (to_id). Required.\n"
     "    --id EID              this controller's endpoint ID (from_id),\n"
     "                          default self::usp-ctl.\n"
@@ -608,12 +613,19 @@ int main(int argc, char **argv)
         {"first-level", no_argument, NULL, 'F'},
         {"key", required_argument, NULL, 'k'},
         {"count", required_argument, NULL, 'n'},
+        {"tls", no_argument, NULL, 'S'},
+        {"ca", required_argument, NULL, 'C'},
+        {"cert", required_argument, NULL, 'c'},
+        {"key", required_argument, NULL, 'K'},
+        {"insecure", no_argument, NULL, 'I'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *mqtt = NULL, *ws = NULL, *user = NULL, *pass = NULL;
     const char *topic = NULL, *agent_topic = NULL;
+    const char *ca = NULL, *cert = NULL, *key = NULL;
+    bool tls = false, insecure = false;
     const char *agent = NULL, *id = "self::usp-ctl";
     enum usp_mqtt_version ver = USP_MQTT_V5;
     double timeout = 10;
@@ -648,6 +660,11 @@ int main(int argc, char **argv)
         case 'F': ro.first_level = true; break;
         case 'k': ro.key = optarg; break;
         case 'n': count = strtol(optarg, NULL, 10); break;
+        case 'S': tls = true; break;
+        case 'C': ca = optarg; break;
+        case 'c': cert = optarg; break;
+        case 'K': key = optarg; break;
+        case 'I': insecure = true; break;
         case 'v': verbose++; break;
         case 'h': fputs(usage_text, stdout); return EXIT_OK;
         default: fputs(usage_text, stderr); return EXIT_USAGE;
@@ -741,6 +758,14 @@ int main(int argc, char **argv)
                                          .connect_eid = id,
                                          .username = user,
                                          .password = pass,
+                                         .tls = tls,
+                                         .ca_file = ca,
+                                         .ca_path = tls && !ca
+                                                        ? "/etc/ssl/certs"
+                                                        : NULL,
+                                         .cert_file = cert,
+                                         .key_file = key,
+                                         .tls_insecure = insecure,
                                          .retry_min_ms = 1000,
                                          .retry_max_ms = 5000};
         err = usp_mtp_mqtt_add_broker(c.mtp, &mc, &c.broker);
@@ -753,6 +778,10 @@ int main(int argc, char **argv)
         struct usp_mtp_ws_client_config wc = {.url = ws,
                                               .agent_eid = id,
                                               .controller_eid = agent,
+                                              .ca_file = ca,
+                                              .cert_file = cert,
+                                              .key_file = key,
+                                              .tls_insecure = insecure,
                                               .retry_min_ms = 1000,
                                               .retry_max_ms = 5000};
         err = usp_mtp_ws_connect(c.mtp, &wc, &c.conn);

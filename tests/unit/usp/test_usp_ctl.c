@@ -37,7 +37,7 @@
 #define CTL_ID "self::usp-ctl"
 #define CTL_TOPIC "usp/controllers/" CTL_ID
 
-static char g_dir[64], g_conf[128];
+static char g_dir[32], g_conf[64], g_cert[64], g_key[64];
 static pid_t g_broker = -1;
 static int g_port;
 
@@ -69,6 +69,17 @@ static int group_setup(void **state)
     if (!mkdtemp(g_dir))
         return -1;
     g_port = free_port();
+    snprintf(g_cert, sizeof(g_cert), "%s/cert.pem", g_dir);
+    snprintf(g_key, sizeof(g_key), "%s/key.pem", g_dir);
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd),
+             "openssl req -x509 -newkey ec -pkeyopt "
+             "ec_paramgen_curve:prime256v1 -nodes -keyout %s -out %s "
+             "-days 2 -subj /CN=localhost -addext "
+             "subjectAltName=DNS:localhost,IP:127.0.0.1 >/dev/null 2>&1",
+             g_key, g_cert);
+    if (system(cmd) != 0)
+        return -1;
     snprintf(g_conf, sizeof(g_conf), "%s/mosquitto.conf", g_dir);
     FILE *f = fopen(g_conf, "w");
     if (!f)
@@ -96,6 +107,8 @@ static int group_teardown(void **state)
         waitpid(g_broker, NULL, 0);
     }
     unlink(g_conf);
+    unlink(g_cert);
+    unlink(g_key);
     rmdir(g_dir);
     return 0;
 }
@@ -216,8 +229,8 @@ static void on_notify_timer(uv_timer_t *t)
     ub_free(rb);
 }
 
-static void agent_up(struct agent *a, enum usp_mqtt_version v,
-                     uint16_t *ws_port)
+static void agent_up_tls(struct agent *a, enum usp_mqtt_version v,
+                         uint16_t *ws_port, bool ws_tls)
 {
     memset(a, 0, sizeof(*a));
     assert_int_equal(uv_loop_init(&a->loop), 0);
@@ -233,6 +246,10 @@ static void agent_up(struct agent *a, enum usp_mqtt_version v,
                      UB_OK);
     if (ws_port) {
         struct usp_mtp_ws_server_config sc = {.bind_addr = "127.0.0.1"};
+        if (ws_tls) {
+            sc.cert_file = g_cert;
+            sc.key_file = g_key;
+        }
         assert_int_equal(usp_mtp_ws_listen(a->m, &sc, ws_port), UB_OK);
         assert_int_equal(usp_mtp_ws_add_agent(a->m, AGENT), UB_OK);
     }
@@ -242,6 +259,12 @@ static void agent_up(struct agent *a, enum usp_mqtt_version v,
     assert_true(usp_mtp_mqtt_is_up(a->m, a->bid));
     uv_timer_init(&a->loop, &a->notify_timer);
     a->notify_timer.data = a;
+}
+
+static void agent_up(struct agent *a, enum usp_mqtt_version v,
+                     uint16_t *ws_port)
+{
+    agent_up_tls(a, v, ws_port, false);
 }
 
 static void agent_down(struct agent *a)
@@ -372,6 +395,20 @@ static void test_get_ws(void **state)
     agent_down(&a);
 }
 
+static void test_get_wss(void **state)
+{
+    struct agent a;
+    uint16_t wp = 0;
+    agent_up_tls(&a, USP_MQTT_V5, &wp, true);
+    char url[128];
+    snprintf(url, sizeof(url), "wss://localhost:%u/usp/" AGENT, wp);
+    char *args[] = {"--ws", url, "--ca", g_cert, "--agent", AGENT,
+                    "--timeout", "5", "get", "Device.DeviceInfo.", NULL};
+    assert_int_equal(run_ctl(&a, args), 0);
+    assert_non_null(strstr(a.outbuf, "1.2.3"));
+    agent_down(&a);
+}
+
 static void test_timeout_and_usage(void **state)
 {
     struct agent a;
@@ -448,6 +485,7 @@ int main(void)
         cmocka_unit_test(test_get_mqtt5),
         cmocka_unit_test(test_set_error_mqtt311),
         cmocka_unit_test(test_get_ws),
+        cmocka_unit_test(test_get_wss),
         cmocka_unit_test(test_timeout_and_usage),
         cmocka_unit_test(test_listen),
         cmocka_unit_test(test_usp_js_mqtt),
