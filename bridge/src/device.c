@@ -16,8 +16,10 @@
  *   2. GetParameterValues in batches of [sync] batch names, one RPC in
  *      flight, each result stored in one batch together with the resume
  *      cursor (the last name stored).  Fault 9004 (resources exceeded)
- *      halves the batch and retries; 9005 on a one-name batch skips it (the
- *      parameter vanished between GPN and GPV);
+ *      halves the batch and retries, and the halved size becomes the
+ *      ceiling for the rest of this sync (growing back would draw a 9004
+ *      on every other RPC); 9005 halves without a ceiling, and on a
+ *      one-name batch skips it (the parameter vanished between GPN and GPV);
  *   3. pdb_sync_finish deletes rows not seen in this sync generation and
  *      reports removed objects; objects first seen are reported as created
  *      (only for a device that was synced before).  Only then is the device
@@ -47,6 +49,7 @@ struct sync_job {
     struct ub_param_list names; /* parameters from GPN, sorted, value NULL */
     size_t next;         /* index of the first name not yet stored */
     size_t batch;        /* current GPV batch size */
+    size_t batch_max;    /* largest batch the device takes (9004 lowers it) */
     size_t inflight;     /* names in the RPC in flight, 0 = none */
     uint64_t rpc_id;
     bool gpn_pending;
@@ -295,6 +298,8 @@ static void on_gpv_result(struct bridge *b, struct sync_job *j,
         unsigned code = resp->fault.code;
         if ((code == 9004 || code == 9005) && n > 1) {
             j->batch = n / 2;
+            if (code == 9004 && j->batch < j->batch_max)
+                j->batch_max = j->batch; /* do not grow into 9004 again */
             UB_LOGI(MOD, "%s: GPV fault %u on %zu names: batch now %zu",
                     j->devkey, code, n, j->batch);
         } else if (code == 9005 && n == 1) {
@@ -346,10 +351,8 @@ static void on_gpv_result(struct bridge *b, struct sync_job *j,
         return;
     }
     j->next += n;
-    if (j->batch < (size_t)b->cfg->sync_batch)
-        j->batch = j->batch * 2 > (size_t)b->cfg->sync_batch
-                       ? (size_t)b->cfg->sync_batch
-                       : j->batch * 2;
+    if (j->batch < j->batch_max)
+        j->batch = j->batch * 2 > j->batch_max ? j->batch_max : j->batch * 2;
     sync_next(b, j);
 }
 
@@ -408,6 +411,7 @@ static int start_sync(struct bridge *b, const char *devkey,
                     (d->sync_state == PDB_SYNC_NONE && d->param_count > 0);
     j->root = ub_strdup(root);
     j->batch = (size_t)b->cfg->sync_batch;
+    j->batch_max = j->batch;
     j->started_ms = ub_now_ms();
     ub_param_list_init(&j->names, 0);
     if (!j->root) {
