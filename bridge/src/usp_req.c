@@ -590,6 +590,7 @@ struct sdm_walk {
     struct usp_sdm_obj *cur;
     size_t cur_cap;
     char last_schema[UB_PATH_MAX + 8];
+    const char *filter; /* requested Foo.{i}. path: only the schema below */
 };
 
 static struct usp_sdm_obj *sdm_find(struct sdm_walk *w, const char *schema)
@@ -614,21 +615,64 @@ static int on_sdm_node(void *user, const struct ub_node *n)
         return UB_ENOMEM;
     if (n->type == UB_T_OBJECT) {
         size_t d = path_depth(schema);
-        if (is_instance_path(n->path)) {
-            /* the instance's schema is the table's: Foo.{i}. */
+        if (w->filter && strncmp(schema, w->filter, strlen(w->filter)) != 0) {
+            w->cur = NULL; /* beside a requested Foo.{i}. path */
             goto done;
         }
         if (w->first_level_only && d > w->base_depth + 1 &&
-            !(d == w->base_depth + 2 && strstr(schema, ".{i}.") ==
-                                            schema + strlen(schema) - 5)) {
+            !(d == w->base_depth + 2 && strlen(schema) > 5 &&
+              strcmp(schema + strlen(schema) - 5, ".{i}.") == 0)) {
             w->cur = NULL;
             goto done;
         }
-        {
-            /* Foo. -> is it a table?  children named {i} make it one */
-            size_t sl = strlen(schema);
-            bool multi = sl > 5 && strcmp(schema + sl - 4, "{i}.") == 0;
-            (void)multi;
+        if (!is_instance_path(n->path)) {
+            /* a table already described through its instances (Foo.{i}.)
+             * keeps that entry: tables have no parameters of their own */
+            char *ti = ub_asprintf("%s{i}.", schema);
+            if (!ti) {
+                err = UB_ENOMEM;
+                goto done;
+            }
+            w->cur = sdm_find(w, ti);
+            ub_free(ti);
+            if (w->cur) {
+                w->cur_cap = w->cur->n_params;
+                goto done;
+            }
+        } else {
+            /* an instance: its schema is Foo.{i}. (multi-instance); the
+             * table node Foo. seen before it was only a placeholder */
+            char *tbl = ub_strndup(schema, strlen(schema) - 4);
+            struct usp_sdm_obj *ph, *found = sdm_find(w, schema);
+            if (!tbl) {
+                err = UB_ENOMEM;
+                goto done;
+            }
+            ph = sdm_find(w, tbl);
+            ub_free(tbl);
+            if (ph && !ph->is_multi_instance && ph->n_params == 0) {
+                if (!found) {
+                    ph->path = usp_msg_strdup(w->resp, schema);
+                    ph->is_multi_instance = true;
+                    w->cur = ph;
+                    w->cur_cap = 0;
+                    if (!ph->path)
+                        err = UB_ENOMEM;
+                    goto done;
+                }
+                /* drop the placeholder; found moves down with the rest */
+                size_t at = (size_t)(ph - w->res->objs);
+                if (found > ph)
+                    found--;
+                memmove(ph, ph + 1,
+                        (w->res->n_objs - at - 1) * sizeof(*ph));
+                w->res->n_objs--;
+            }
+            if (found) {
+                w->cur = found;
+                w->cur_cap = found->n_params;
+                goto done;
+            }
         }
         w->cur = sdm_find(w, schema);
         if (!w->cur) {
@@ -723,21 +767,20 @@ static int sdm_one_path(const struct ub_tree *tree, struct usp_msg *resp,
         res->err_msg = usp_msg_strdup(resp, "GetSupportedDM takes object paths");
         return UB_OK;
     }
-    /* A supported path uses {i} (or a concrete number): walk the first
-     * instance of each table level present in the cache. */
+    /* A supported path may use {i} (Foo.{i}.Bar.): walk the cached
+     * instances below the table before the first {i} and keep only what
+     * has the requested schema as prefix. */
     snprintf(concrete, sizeof(concrete), "%s", text);
     if (strstr(concrete, "{i}")) {
-        res->err_code = USP_ERR_INVALID_PATH;
-        res->err_msg = usp_msg_strdup(resp, "use the object path without {i} "
-                                      "(e.g. Device.WiFi.SSID.)");
-        return UB_OK;
+        strstr(concrete, "{i}")[0] = '\0';
+        w.filter = text;
     }
     w.resp = resp;
     w.res = res;
     w.first_level_only = req->first_level_only;
     w.params = req->return_params;
     w.base_depth = path_depth(text);
-    err = tree->ops->subtree(tree->ctx, text, on_sdm_node, &w);
+    err = tree->ops->subtree(tree->ctx, concrete, on_sdm_node, &w);
     if (!err && strcmp(text, "Device.") == 0)
         err = usp_agent_gsdm(resp, text, req, perms, res); /* graft */
     if (err == UB_ENOTFOUND || (!err && res->n_objs == 0)) {
