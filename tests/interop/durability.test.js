@@ -1,0 +1,203 @@
+// End to end: kill -9 of uspbridged.
+// (a) during a full sync ([sync] batch = 1: thousands of GPV RPCs): the
+//     store says in-progress with a cursor, the registry is intact, and
+//     after a restart the next session resumes after the cursor and
+//     completes: the whole tree is there, the device is synced.
+// (b) with queued work: a USP Set waits in the durable queue for a device
+//     that cannot be woken (sim stopped, Connection Request fails); after
+//     kill -9 the entry is still in the store, and after restarting the
+//     daemon and the device the never-sent request runs (docs: "jobs never
+//     sent run again"): the device has the value.  A subscription added
+//     with USP Add survives kill -9 as well.
+"use strict";
+
+const test = require("node:test");
+const assert = require("node:assert");
+const fs = require("node:fs");
+const path = require("node:path");
+const lib = require("./lib");
+const dm = require("./dm_util");
+
+const OUI = "00D09E";
+const TR181 = path.join(dm.MODELS, "tr181-hgw.tsv");
+
+test("kill -9 during a full sync: in-progress in the store, resumed after restart", async (t) => {
+  const dir = lib.tmpdir("dur-sync");
+  const port = await lib.freePort();
+  const ini = { cwmp: { port }, sync: { batch: 1 }, usp: { ws_port: -1 } };
+  let br = await lib.startBridge(ini, { dir });
+  let sim = null;
+  t.after(async () => {
+    if (sim) await sim.kill();
+    await br.proc.kill();
+  });
+  const serial = "DUR000001";
+  const devkey = `${OUI}-${serial}`;
+  const eid = `os::${devkey}`;
+  const model = dm.loadModel(TR181);
+
+  sim = await dm.startSimCtl(br.acsUrl, ["--serial-prefix", "DUR", "--oui", OUI, "--cr-port", "0"]);
+  await br.proc.wait(new RegExp(`${devkey}: 2181 parameters to read`), 30000);
+  const t0 = Date.now();
+  await lib.sleep(400);
+  const killed = await br.proc.kill("SIGKILL");
+  assert.strictEqual(killed.sig, "SIGKILL");
+  assert.doesNotMatch(br.proc.out, /sync complete/, "the slow sync finished before the kill");
+
+  const reg = await dm.show(br.db, eid);
+  assert.strictEqual(reg.sync_state, "in-progress", reg._text);
+  assert.strictEqual(reg.sync_gen, "1");
+  assert.notStrictEqual(reg.sync_cursor, "", "a resume cursor is stored");
+  assert.ok(model.has(reg.sync_cursor), `cursor ${reg.sync_cursor} is a parameter of the device`);
+  // registry intact
+  assert.deepStrictEqual(
+    [reg.endpoint_id, reg.cwmp_device_id, reg.oui, reg.product_class, reg.serial,
+     reg.manufacturer, reg.software_version, reg.root],
+    [eid, devkey, OUI, "SimGW", serial, "uspbridge-sim", "4.2.1-sim", "Device."]);
+  assert.match(reg.conn_req_url, /^http:\/\/127\.0\.0\.1:\d+\/cr\/DUR000001$/);
+  const stored = Number(reg.param_count);
+  const nobj = [...model.values()].filter((n) => n.type === "object").length;
+  assert.ok(stored > nobj && stored < model.size, `param_count ${stored} (partial)`);
+  const l = await dm.list(br.db);
+  assert.deepStrictEqual(l.map((d) => [d.eid, d.sync]), [[eid, "in-progress"]]);
+  // the rows stored so far are exactly the parameters up to the cursor
+  // (GPN order = strcmp order of the names) plus every object
+  const partial = await dm.dump(br.db, eid);
+  const upTo = [...model.entries()].filter(([p, n]) => n.type !== "object" && p <= reg.sync_cursor);
+  const parts = partial.filter((r) => r.type !== "object");
+  // the Inform's own parameters are stored before the sync: they may lie past the cursor
+  const informParams = new Set(["Device.RootDataModelVersion", "Device.DeviceInfo.HardwareVersion",
+    "Device.DeviceInfo.SoftwareVersion", "Device.DeviceInfo.ProvisioningCode",
+    "Device.ManagementServer.ParameterKey", "Device.ManagementServer.ConnectionRequestURL"]);
+  const beyond = parts.filter((r) => r.path > reg.sync_cursor && !informParams.has(r.path) &&
+                                     !/ExternalIPAddress$|\.IPAddress$/.test(r.path));
+  assert.deepStrictEqual(beyond.map((r) => r.path), [], "rows past the cursor");
+  const missing = upTo.filter(([p]) => !parts.some((r) => r.path === p)).map(([p]) => p);
+  assert.deepStrictEqual(missing, [], "parameters up to the cursor are all stored");
+  t.diagnostic(`killed ${Date.now() - t0} ms into the sync: cursor ${reg.sync_cursor}, ` +
+               `${upTo.length} of 2181 parameters stored`);
+
+  // restart on the same data dir and port; the sim informs again
+  br = await lib.startBridge(ini, { dir });
+  const from = 0;
+  await sim.ctl.ok(`inform ${serial}`);
+  const res = await br.proc.wait(new RegExp(`${devkey}: full sync of Device\\. \\(generation (\\d+)\\)(, resuming)?`),
+                                 30000, from);
+  assert.strictEqual(res[1], "1", "the interrupted generation goes on");
+  assert.strictEqual(res[2], ", resuming");
+  const toRead = await br.proc.wait(new RegExp(`${devkey}: (\\d+) parameters to read( \\(resumed\\))?`), 30000);
+  assert.strictEqual(toRead[2], " (resumed)");
+  assert.strictEqual(Number(toRead[1]), 2181 - upTo.length, "only what was not stored is read again");
+  const t1 = Date.now();
+  const done = await br.proc.wait(new RegExp(`${devkey}: sync complete: (\\d+) parameters in (\\d+) ms`), 120000);
+  t.diagnostic(`resumed sync (batch 1): ${done[1]} parameters in ${done[2]} ms (${Date.now() - t1} ms seen)`);
+  assert.strictEqual(Number(done[1]), 2181 - upTo.length);
+
+  const after = await dm.show(br.db, eid);
+  assert.deepStrictEqual([after.sync_state, after.sync_gen, after.sync_cursor, after.param_count],
+                         ["synced", "1", "", String(model.size)]);
+  const rows = await dm.dump(br.db, eid);
+  assert.strictEqual(rows.length, model.size);
+  assert.deepStrictEqual(rows.map((r) => r.path), [...model.keys()].sort(dm.dmCompare));
+  for (const r of rows) assert.strictEqual(r.type, model.get(r.path).type, r.path);
+});
+
+// usp-ctl over the USP WebSocket MTP
+function uspCtl(br, eid, args, timeoutS = 10) {
+  return lib.run(lib.bins.ctl, ["--ws", `ws://127.0.0.1:${br.wsPort}${br.wsPrefix}${eid}`,
+                                "--agent", eid, "--timeout", String(timeoutS), ...args],
+                 { timeoutMs: (timeoutS + 10) * 1000 });
+}
+
+test("kill -9 with queued work: the queue entry and subscriptions survive, the request runs", async (t) => {
+  const dir = lib.tmpdir("dur-queue");
+  const port = await lib.freePort();
+  const ini = { cwmp: { port, cr_timeout: 2, cr_retries: 0 },
+                usp: { request_timeout: 300 } };
+  let br = await lib.startBridge(ini, { dir });
+  let sim = null;
+  let ctl = null;
+  t.after(async () => {
+    if (ctl) ctl.child.kill("SIGKILL");
+    if (sim) await sim.kill();
+    await br.proc.kill();
+  });
+  const serial = "DUQ000001";
+  const devkey = `${OUI}-${serial}`;
+  const eid = `os::${devkey}`;
+  const stateDir = path.join(dir, "sim-state");
+  fs.mkdirSync(stateDir);
+  const simArgs = ["--serial-prefix", "DUQ", "--oui", OUI, "--cr-port", "0", "--state-dir", stateDir];
+
+  sim = await dm.startSimCtl(br.acsUrl, simArgs);
+  await br.proc.wait(new RegExp(`${devkey}: sync complete`), 30000);
+
+  // a subscription through USP Add
+  const add = await uspCtl(br, eid, ["add", "Device.LocalAgent.Subscription.", "Enable=true",
+                                     "ID=dur-sub-1", "NotifType=ValueChange",
+                                     "ReferenceList=Device.Time.NTPServer1"]);
+  assert.strictEqual(add.code, 0, add.stdout + add.stderr);
+  const inst = add.stdout.match(/instantiated_path:\s*"Device\.LocalAgent\.Subscription\.(\d+)\."/);
+  assert.ok(inst, add.stdout);
+  const subPath = `Device.LocalAgent.Subscription.${inst[1]}.`;
+
+  // the device goes away: Connection Requests fail from now on
+  await sim.kill();
+  sim = null;
+  const from = br.proc.mark();
+  ctl = new lib.Proc("usp-ctl", lib.bins.ctl,
+    ["--ws", `ws://127.0.0.1:${br.wsPort}${br.wsPrefix}${eid}`, "--agent", eid, "--timeout", "120",
+     "set", "Device.Time.NTPServer3=queued.example.net"]);
+  await br.proc.wait(new RegExp(`Connection Request to ${devkey} failed`), 20000, from);
+  let reg = await dm.show(br.db, eid);
+  const q = reg._text.match(/^ {2}queue {2}seq=(\d+) state=(\d+) deadline=(\d+) bytes=(\d+)$/m);
+  assert.ok(q, `queue entry listed:\n${reg._text}`);
+  assert.strictEqual(q[2], "0", "never sent");
+  const deadline = Number(q[3]);
+  // wall-clock milliseconds
+  assert.ok(deadline >= Date.now() + 250000 && deadline <= Date.now() + 301000,
+            `deadline ${deadline} is about request_timeout (300 s) from now (${Date.now()})`);
+
+  await br.proc.kill("SIGKILL");
+  ctl.child.kill("SIGKILL"); // the controller is gone too
+  ctl = null;
+
+  reg = await dm.show(br.db, eid);
+  const q2 = reg._text.match(/^ {2}queue {2}seq=(\d+) state=(\d+) deadline=(\d+)/m);
+  assert.ok(q2, `queue entry survives kill -9:\n${reg._text}`);
+  assert.deepStrictEqual([q2[1], q2[2], q2[3]], [q[1], "0", q[3]]);
+  assert.strictEqual(reg.sync_state, "synced");
+  const agent = await lib.run(lib.bins.db, ["--db", br.db, "--agent", "dump", eid, subPath]);
+  assert.strictEqual(agent.code, 0, agent.stderr);
+  assert.match(agent.stdout, new RegExp(`^${subPath.replace(/\./g, "\\.")}ID\\t\\S+\\t\\S+\\t\\S+\\tdur-sub-1\\t`, "m"));
+  assert.match(agent.stdout, new RegExp(`^${subPath.replace(/\./g, "\\.")}ReferenceList\\t[^\\n]*\\tDevice\\.Time\\.NTPServer1\\t`, "m"));
+
+  // restart the daemon, then the device: the request runs in its session
+  br = await lib.startBridge(ini, { dir });
+  await br.proc.wait(/request queue: 1 pending requests restored, 0 unreadable dropped/, 10000);
+  sim = await dm.startSimCtl(br.acsUrl, simArgs);
+  await br.proc.wait(new RegExp(`Inform from ${devkey} \\S+ \\S+ events \\[1 BOOT\\]`), 20000);
+  const deadlineMs = Date.now() + 20000;
+  let v;
+  while (Date.now() < deadlineMs) {
+    v = await sim.ctl.cmd(`get ${serial} Device.Time.NTPServer3`);
+    if (v === "ok queued.example.net") break;
+    await lib.sleep(200);
+  }
+  assert.strictEqual(v, "ok queued.example.net", "the device got the queued value");
+  // the queue is empty, the cache has the value
+  for (let i = 0; i < 50; i++) {
+    reg = await dm.show(br.db, eid);
+    if (!/^ {2}queue /m.test(reg._text)) break;
+    await lib.sleep(100);
+  }
+  assert.doesNotMatch(reg._text, /^ {2}queue /m, reg._text);
+  const cached = await dm.dump(br.db, eid, "Device.Time.NTPServer3");
+  assert.deepStrictEqual(cached.map((r) => [r.path, r.value]),
+                         [["Device.Time.NTPServer3", "queued.example.net"]]);
+  // the subscription is still there for controllers
+  const get = await uspCtl(br, eid, ["get", `${subPath}ID`, `${subPath}ReferenceList`]);
+  assert.strictEqual(get.code, 0, get.stdout + get.stderr);
+  assert.match(get.stdout, /dur-sub-1/);
+  assert.match(get.stdout, /Device\.Time\.NTPServer1/);
+});
