@@ -160,5 +160,14 @@ function dmCompare(a, b) {
   return sa.length - sb.length;
 }
 
-module.exports = { MODELS, SimControl, startSimCtl, loadModel, templateRows,
+// Stops a daemon with SIGTERM and checks that it exits 0 without a
+// sanitizer report (ASan/UBSan/LSan builds print them on stderr).
+async function stopClean(proc) {
+  const ex = await proc.kill("SIGTERM");
+  const rep = proc.out.match(/(ERROR: (Address|Leak)Sanitizer[^\n]*|runtime error:[^\n]*)/);
+  if (rep) throw new Error(`${proc.name}: sanitizer report: ${rep[1]}\n${proc.out.slice(-4000)}`);
+  if (ex.code !== 0) throw new Error(`${proc.name} exit ${JSON.stringify(ex)}\n${proc.out.slice(-2000)}`);
+}
+
+module.exports = { stopClean, MODELS, SimControl, startSimCtl, loadModel, templateRows,
                    parseDump, dump, show, list, dmCompare };

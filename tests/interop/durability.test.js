@@ -100,6 +100,9 @@ test("kill -9 during a full sync: in-progress in the store, resumed after restar
   assert.strictEqual(rows.length, model.size);
   assert.deepStrictEqual(rows.map((r) => r.path), [...model.keys()].sort(dm.dmCompare));
   for (const r of rows) assert.strictEqual(r.type, model.get(r.path).type, r.path);
+  await sim.kill();
+  sim = null;
+  await dm.stopClean(br.proc);
 });
 
 // usp-ctl over the USP WebSocket MTP
@@ -200,4 +203,7 @@ test("kill -9 with queued work: the queue entry and subscriptions survive, the r
   assert.strictEqual(get.code, 0, get.stdout + get.stderr);
   assert.match(get.stdout, /dur-sub-1/);
   assert.match(get.stdout, /Device\.Time\.NTPServer1/);
+  await sim.kill();
+  sim = null;
+  await dm.stopClean(br.proc);
 });

@@ -327,4 +327,9 @@ test("proxy-db sync of cwmp-sim devices", async (t) => {
     const l = (await dm.list(br.db)).find((d) => d.eid === `os::${dk}`);
     assert.deepStrictEqual([l.sync, l.params], ["synced", 2512]);
   });
+
+  await t.test("the daemon stops cleanly (exit 0, no sanitizer report)", async () => {
+    for (const s of sims) await s.kill();
+    await dm.stopClean(br.proc);
+  });
 });
