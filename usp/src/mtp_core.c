@@ -17,6 +17,9 @@
  *    a mosquitto or lws callback that may still be on the stack.  m->live
  *    counts the sub-objects still closing their handles; the struct is
  *    freed when it drops to zero.
+ *  - usp_mtp_destroy() first drains: for up to MTP_DRAIN_MS the loop keeps
+ *    writing what is queued on sessions that are up (nothing new is
+ *    accepted, nothing received is delivered), then everything closes.
  *  - Send queues are bounded by count, bytes and age; overflow refuses the
  *    new record (UB_EFULL) instead of trimming what callers already
  *    handed over.  Every drop is counted and logged at most once a second.
@@ -198,6 +201,17 @@ static void reaper_cb(uv_timer_t *t)
 {
     struct usp_mtp *m = t->data;
     m->reaper_armed = false;
+    if (m->closing && !m->drained) {
+        /* give records already queued on live sessions (a last response,
+         * a NotifyResp, Disconnect records) a bounded chance to leave */
+        if ((mtp__mqtt_unsent(m) || mtp__ws_unsent(m)) &&
+            ub_now_ms() < m->drain_until) {
+            m->reaper_armed = true;
+            uv_timer_start(&m->reaper, reaper_cb, 10, 0);
+            return;
+        }
+        m->drained = true;
+    }
     mtp__mqtt_reap(m);
     mtp__ws_reap(m);
     if (m->closing && !uv_is_closing((uv_handle_t *)&m->reaper))
@@ -247,6 +261,7 @@ void usp_mtp_destroy(struct usp_mtp *m)
     if (!m || m->closing)
         return;
     m->closing = true;
+    m->drain_until = ub_now_ms() + MTP_DRAIN_MS;
     mtp__reap_soon(m);
 }
 

@@ -20,6 +20,7 @@
 #define MTP_DEF_QUEUE_COUNT 256u
 #define MTP_DEF_QUEUE_BYTES (4u * 1024u * 1024u)
 #define MTP_DEF_QUEUE_AGE_MS 120000u
+#define MTP_DRAIN_MS 1000u /* destroy waits this long for queued records */
 
 struct mtp__ws; /* mtp_ws.c: the lws context, listener, clients */
 
@@ -29,6 +30,8 @@ struct usp_mtp {
     struct usp_mtp_limits lim;
     struct usp_mtp_stats stats;
     bool closing;           /* usp_mtp_destroy() was called */
+    bool drained;           /* ... and the drain phase is over */
+    uint64_t drain_until;   /* ub_now_ms() deadline of the drain phase */
     uv_timer_t reaper;      /* deferred teardown (never inside callbacks) */
     bool reaper_armed;
     unsigned live;          /* sub-objects still closing, + 1 for reaper */
@@ -89,6 +92,9 @@ void mtp__live_put(struct usp_mtp *m);
 /* mtp_mqtt.c */
 int mtp__mqtt_send(struct usp_mtp *m, const struct usp_mtp_dest *d,
                    const uint8_t *bytes, size_t len);
+/* Records still queued on sessions that are up (drain on destroy). */
+size_t mtp__mqtt_unsent(const struct usp_mtp *m);
+size_t mtp__ws_unsent(const struct usp_mtp *m);
 /* Closes removed brokers (and all of them when m->closing). */
 void mtp__mqtt_reap(struct usp_mtp *m);
 

@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 
 #include <mosquitto.h>
@@ -454,7 +455,7 @@ static void connect_done(uv_work_t *w, int status)
 
 static void mq_start_connect(struct mq_broker *b)
 {
-    if (b->work_busy || b->removing || b->closing)
+    if (b->work_busy || b->removing || b->closing || b->m->closing)
         return;
     if (b->tls && b->m->mq_tls_connecting) {
         b->tls_waiting = true; /* mq_tls_next() starts it */
@@ -992,12 +993,38 @@ bool usp_mtp_mqtt_is_up(const struct usp_mtp *m, uint32_t broker_id)
 /* teardown                                                            */
 /* ------------------------------------------------------------------ */
 
+size_t mtp__mqtt_unsent(const struct usp_mtp *m)
+{
+    size_t n = 0;
+    for (struct ub_list *l = m->brokers.next; l != &m->brokers; l = l->next) {
+        struct mq_broker *b = UB_CONTAINER_OF(l, struct mq_broker, link);
+        if (b->state == MQ_UP && !b->removing) {
+            /* in flight too: closing with PUBACKs unread in our receive
+             * buffer makes the kernel send RST, and the broker then drops
+             * what it had not read yet (seen: the last of 3 PUBLISHes) */
+            n += b->pending.count + b->inflight_count;
+            if (mosquitto_want_write(b->mosq))
+                n++;
+        }
+    }
+    return n;
+}
+
 static void mq_close(struct mq_broker *b)
 {
     if (b->closing)
         return;
     b->closing = true;
     if (!b->work_busy && (b->state == MQ_UP || b->state == MQ_WAIT_CONNACK)) {
+        /* Read what already arrived first: closing a socket with unread
+         * input sends RST, and the broker may then drop our last packets
+         * (received records are not delivered any more: m->closing). */
+        int fd = mosquitto_socket(b->mosq), avail = 0;
+        for (int i = 0; fd >= 0 && i < 64 && !b->lost &&
+                        ioctl(fd, FIONREAD, &avail) == 0 && avail > 0;
+             i++)
+            if (mosquitto_loop_read(b->mosq, 1) != MOSQ_ERR_SUCCESS)
+                break;
         /* R-MQTT.35: DISCONNECT, written now (not in a callback) */
         if (b->version == USP_MQTT_V5)
             mosquitto_disconnect_v5(b->mosq, 0, NULL);

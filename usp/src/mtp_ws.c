@@ -361,6 +361,8 @@ static void ws_session_down(struct ws_conn *c)
 static void ws_deliver(struct ws_conn *c)
 {
     struct usp_mtp *m = c->w->m;
+    if (m->closing)
+        return;
     struct usp_mtp_rx rx = {
         .kind = USP_MTP_WS,
         .data = (const uint8_t *)(c->rx.data ? c->rx.data : ""),
@@ -785,6 +787,20 @@ static void ws_reap_clients(struct mtp__ws *w, bool all)
         if (c->is_client && (c->forget || all))
             ws_client_release(c);
     }
+}
+
+size_t mtp__ws_unsent(const struct usp_mtp *m)
+{
+    size_t n = 0;
+    if (!m->ws)
+        return 0;
+    for (struct ub_list *l = m->ws->conns.next; l != &m->ws->conns;
+         l = l->next) {
+        struct ws_conn *c = UB_CONTAINER_OF(l, struct ws_conn, link);
+        if (c->wsi && c->established && !c->closing)
+            n += c->q.count;
+    }
+    return n;
 }
 
 void mtp__ws_reap(struct usp_mtp *m)

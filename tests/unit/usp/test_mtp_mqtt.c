@@ -510,6 +510,34 @@ static void test_reconnect(void **state)
     mtp_down(&t);
 }
 
+/* usp_mtp_destroy() right after a send: the record still leaves. */
+static void test_drain_on_destroy(void **state)
+{
+    struct t t;
+    mtp_up(&t, USP_MQTT_V5, NULL);
+    ctl_connect(&t, MQTT_PROTOCOL_V5);
+    struct usp_mtp_dest d = {.kind = USP_MTP_MQTT,
+                             .agent_eid = AGENT,
+                             .broker_id = t.bid,
+                             .topic = CTL_TOPIC};
+    /* the controller's subscription is in place once a record got there */
+    assert_int_equal(usp_mtp_send(t.m, &d, (const uint8_t *)"hi", 2), UB_OK);
+    PUMP_UNTIL(&t, t.ctl_nrx == 1, 3000);
+    assert_int_equal(t.ctl_nrx, 1);
+    t.ctl_nrx = 0;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(usp_mtp_send(t.m, &d, (const uint8_t *)"bye", 3),
+                         UB_OK);
+    usp_mtp_destroy(t.m);
+    PUMP_UNTIL(&t, t.ctl_nrx == 3, 3000);
+    assert_int_equal(t.ctl_nrx, 3);
+    ctl_close(&t);
+    int guard = 0;
+    while (uv_run(&t.loop, UV_RUN_DEFAULT) && guard++ < 100)
+        ;
+    assert_int_equal(uv_loop_close(&t.loop), 0);
+}
+
 /* MQTT over TLS: the broker's certificate is checked against the CA file
  * and the host name; a wrong CA means no session. */
 static void test_tls(void **state)
@@ -586,6 +614,7 @@ int main(void)
         cmocka_unit_test(test_v311_reply_to),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_reconnect),
+        cmocka_unit_test(test_drain_on_destroy),
         cmocka_unit_test(test_tls),
         cmocka_unit_test(test_destroy_while_connecting),
     };

@@ -489,6 +489,27 @@ static void test_hostile(void **state)
     teardown(&t);
 }
 
+/* usp_mtp_destroy() right after a send: the record still leaves. */
+static void test_drain_on_destroy(void **state)
+{
+    struct t t;
+    setup_a(&t, NULL);
+    connect_b(&t, "/usp/" AGENT);
+    PUMP_UNTIL(&t, t.a.ups == 1 && t.b.ups == 1, 5000);
+    assert_int_equal(t.b.ups, 1);
+    struct usp_mtp_dest d = {.kind = USP_MTP_WS, .conn_id = t.a.last_conn};
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(usp_mtp_send(t.a.m, &d, (const uint8_t *)"bye", 3),
+                         UB_OK);
+    usp_mtp_destroy(t.a.m);
+    assert_int_equal(usp_mtp_send(t.a.m, &d, (const uint8_t *)"x", 1),
+                     UB_ESTATE);
+    t.a.m = NULL;
+    PUMP_UNTIL(&t, t.b.nrx == 3, 3000);
+    assert_int_equal(t.b.nrx, 3);
+    teardown(&t);
+}
+
 /* R-WS.17/18: the server PINGs an idle peer; a peer that answers (lws
  * client) stays, a silent one (raw socket) is hung up on. */
 static void test_keepalive(void **state)
@@ -626,6 +647,7 @@ int main(void)
         cmocka_unit_test(test_client_reconnect),
         cmocka_unit_test(test_handshake_rules),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_drain_on_destroy),
         cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_keepalive),
         cmocka_unit_test(test_tls),

@@ -1320,8 +1320,11 @@ int usp_agent_boot_params(const struct usp_agent_store *st,
  *
  * Lifetime: usp_mtp_create() -> add brokers / agents / listeners / clients
  * -> usp_mtp_send() ... -> usp_mtp_destroy().  usp_mtp_destroy() starts an
- * orderly shutdown (MQTT DISCONNECT, WebSocket close) and returns at once;
- * the memory is released from the loop.  Keep running the loop until
+ * orderly shutdown and returns at once: for up to 1 s the loop keeps
+ * writing records already queued on sessions that are up (and waits for
+ * their MQTT QoS 1 PUBACKs), then MQTT DISCONNECT and WebSocket close; the
+ * memory is released from the loop.  Do not use the handle after the call
+ * returns (within that same loop turn usp_mtp_send() answers UB_ESTATE).  Keep running the loop until
  * uv_run() returns (it does once nothing else is active) before
  * uv_loop_close().  No callback is called after usp_mtp_destroy().
  *
@@ -1437,7 +1440,8 @@ struct usp_mtp_dest {
  *   UB_ETOOBIG   len > max_record;
  *   UB_ENOTFOUND no such broker / agent / connection (a closed server-side
  *                connection is gone for good: the controller reconnects);
- *   UB_EINVAL    bad arguments;  UB_ESTATE after usp_mtp_destroy(). */
+ *   UB_EINVAL    bad arguments;  UB_ESTATE after usp_mtp_destroy() (same
+ *                loop turn only, see the lifetime note). */
 int usp_mtp_send(struct usp_mtp *m, const struct usp_mtp_dest *dest,
                  const uint8_t *bytes, size_t len) UB_WARN_UNUSED;
 
