@@ -1326,7 +1326,8 @@ int usp_agent_boot_params(const struct usp_agent_store *st,
  * memory is released from the loop.  Do not use the handle after the call
  * returns (within that same loop turn usp_mtp_send() answers UB_ESTATE).
  * Keep running the loop until uv_run() returns (it does once nothing else
- * is active) before uv_loop_close().  No callback is called after usp_mtp_destroy().
+ * is active) before uv_loop_close().  No callback is called after
+ * usp_mtp_destroy().
  *
  * All functions must be called on the loop thread.  Identifiers (broker
  * ids, connection ids) are never reused within one struct usp_mtp.
