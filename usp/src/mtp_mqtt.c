@@ -436,11 +436,12 @@ static void connect_done(uv_work_t *w, int status)
         return;
     }
     if (status < 0 || b->work_rc != MOSQ_ERR_SUCCESS) {
+        const char *why = status < 0 ? uv_strerror(status)
+                          : b->work_rc == MOSQ_ERR_ERRNO
+                              ? strerror(b->work_errno)
+                              : mosquitto_strerror(b->work_rc);
         UB_LOGW(MTP_LOG, "mqtt broker %u (%s:%u): connect failed: %s", b->id,
-                b->host, b->port,
-                status < 0 ? uv_strerror(status)
-                : b->work_rc == MOSQ_ERR_ERRNO ? strerror(b->work_errno)
-                                               : mosquitto_strerror(b->work_rc));
+                b->host, b->port, why);
         mq_schedule_retry(b);
         return;
     }
