@@ -6,7 +6,8 @@
  *
  *   CWMP_AUTH_BASIC   Basic only.
  *   CWMP_AUTH_DIGEST  Digest only (cfg.digest_algo: MD5 or SHA-256; MHD puts
- *                     one algorithm per challenge).
+ *                     one algorithm per challenge).  Each challenge has its
+ *                     own realm "<realm>/<8 hex>": see challenge_realm().
  *   CWMP_AUTH_ANY     Basic sent up front is accepted (some CPEs never
  *                     answer a 401); anything else is challenged with Digest.
  *
@@ -22,6 +23,7 @@
 
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -57,24 +59,124 @@ static enum MHD_DigestAuthAlgorithm algo_of(const struct cwmp_server *s)
                                                      : MHD_DIGEST_ALG_MD5;
 }
 
+/* Digest challenges carry a realm of their own: "<cfg.realm>/<8 hex>".
+ * libmicrohttpd 0.9.75 derives the nonce from (seconds since the daemon
+ * started, method, URI, realm, a daemon-wide random) only, so every CPE
+ * challenged in the same second would get the SAME nonce; the first one to
+ * answer with nc=1 wins and MHD rejects the others as replays (seen: 1,000
+ * simultaneous CPEs, most refused).  The realm is the one input we
+ * control, so a per-challenge realm gives every challenge its own nonce.
+ * The check takes the realm back from the CPE's Authorization header and
+ * MHD verifies that the nonce was made for it. */
+static void challenge_realm(struct cwmp_server *s, char *out, size_t outsz)
+{
+    snprintf(out, outsz, "%s/%08x", s->cfg.realm,
+             (unsigned)(cwmp__rand64(s) >> 32));
+}
+
+/* True if realm is cfg.realm or one of our per-challenge realms. */
+static bool realm_ok(const struct cwmp_server *s, const char *realm)
+{
+    size_t n = strlen(s->cfg.realm), i;
+
+    if (strncmp(realm, s->cfg.realm, n) != 0)
+        return false;
+    if (realm[n] == '\0')
+        return true;
+    if (realm[n] != '/' || strlen(realm + n + 1) != 8)
+        return false;
+    for (i = n + 1; realm[i]; i++)
+        if (!((realm[i] >= '0' && realm[i] <= '9') ||
+              (realm[i] >= 'a' && realm[i] <= 'f')))
+            return false;
+    return true;
+}
+
 static enum cwmp__auth_res challenge(struct cwmp_server *s,
                                      struct MHD_Connection *mc, bool digest,
                                      bool stale)
 {
     struct MHD_Response *r;
     enum MHD_Result ok;
+    char realm[CWMP__REALM_MAX];
 
     r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     if (!r)
         return CWMP__AUTH_ERROR;
-    if (digest)
-        ok = MHD_queue_auth_fail_response2(mc, s->cfg.realm, s->opaque, r,
+    if (digest) {
+        challenge_realm(s, realm, sizeof(realm));
+        ok = MHD_queue_auth_fail_response2(mc, realm, s->opaque, r,
                                            stale ? MHD_YES : MHD_NO,
                                            algo_of(s));
-    else
+    } else {
         ok = MHD_queue_basic_auth_fail_response(mc, s->cfg.realm, r);
+    }
     MHD_destroy_response(r);
     return ok == MHD_YES ? CWMP__AUTH_QUEUED : CWMP__AUTH_ERROR;
+}
+
+/* The value of auth-param 'name' in "Digest a=b, c=\"d\", ..." (RFC 7616
+ * syntax: token or quoted-string with backslash escapes).  Only used to
+ * take the realm back; MHD validates everything else, and a wrong
+ * extraction can only make MHD refuse. */
+int cwmp__auth_param(const char *hdr, const char *name, char *out,
+                     size_t outsz)
+{
+    size_t nlen = strlen(name);
+    const char *p;
+
+    if (!hdr || strncasecmp(hdr, "Digest", 6) != 0 || outsz == 0)
+        return UB_EINVAL;
+    p = hdr + 6;
+    for (;;) {
+        const char *k;
+        size_t klen, o = 0;
+        bool match, too_long = false;
+
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (!*p)
+            return UB_ENOTFOUND;
+        k = p;
+        while (*p && *p != '=' && *p != ',' && *p != ' ' && *p != '\t')
+            p++;
+        klen = (size_t)(p - k);
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p != '=') {
+            while (*p && *p != ',')
+                p++;
+            continue;
+        }
+        p++;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        match = klen == nlen && strncasecmp(k, name, nlen) == 0;
+        if (*p == '"') {
+            for (p++; *p && *p != '"'; p++) {
+                if (*p == '\\' && p[1])
+                    p++;
+                if (match && o + 1 < outsz)
+                    out[o++] = *p;
+                else if (match)
+                    too_long = true;
+            }
+            if (*p != '"')
+                return UB_EPROTO; /* unterminated quoted-string */
+            p++;
+        } else {
+            for (; *p && *p != ',' && *p != ' ' && *p != '\t'; p++) {
+                if (match && o + 1 < outsz)
+                    out[o++] = *p;
+                else if (match)
+                    too_long = true;
+            }
+        }
+        if (match) {
+            out[o] = '\0';
+            return too_long ? UB_ETOOBIG : UB_OK;
+        }
+    }
 }
 
 static void log_failure(struct cwmp_server *s, struct MHD_Connection *mc,
@@ -126,7 +228,7 @@ static enum cwmp__auth_res check_digest(struct cwmp_server *s,
                                         size_t usersz)
 {
     char *u;
-    char pw[CWMP__PW_MAX];
+    char pw[CWMP__PW_MAX], realm[CWMP__REALM_MAX];
     int r = MHD_NO;
 
     u = MHD_digest_auth_get_username(mc);
@@ -135,10 +237,23 @@ static enum cwmp__auth_res check_digest(struct cwmp_server *s,
             log_failure(s, mc, "Digest", NULL);
         return challenge(s, mc, true, false);
     }
+    if (cwmp__auth_param(hdr, "realm", realm, sizeof(realm)) != UB_OK ||
+        !realm_ok(s, realm)) {
+        /* Not one of our realms (e.g. a CPE replaying an old header):
+         * a fresh challenge, not a failure. */
+        MHD_free(u);
+        return challenge(s, mc, true, true);
+    }
     if (strlen(u) < usersz && lookup_pw(s, u, pw, sizeof(pw)) == UB_OK) {
-        r = MHD_digest_auth_check2(mc, s->cfg.realm, u, pw, NONCE_TIMEOUT_S,
+        s->mhd_stale_seen = false;
+        r = MHD_digest_auth_check2(mc, realm, u, pw, NONCE_TIMEOUT_S,
                                    algo_of(s));
         explicit_bzero(pw, sizeof(pw));
+        /* A nonce-table collision in MHD 0.9.75 is reported as MHD_NO
+         * plus a "Stale nonce" log line (see mhd_logger): the password
+         * may well be right, so challenge again with stale=true. */
+        if (r == MHD_NO && s->mhd_stale_seen)
+            r = MHD_INVALID_NONCE;
     }
     if (r == MHD_YES) {
         strcpy(user, u);

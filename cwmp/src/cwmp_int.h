@@ -75,6 +75,7 @@ struct MHD_Response;
 #define CWMP__USER_MAX 128  /* longest accepted CPE username */
 #define CWMP__PW_MAX 256    /* longest password from get_credentials */
 #define CWMP__COOKIE_NAME "ubsession"
+#define CWMP__REALM_MAX 160 /* cfg.realm + "/" + 8 hex, and header input */
 
 /* One queued (or in-flight) RPC of a device. */
 struct cwmp__rpc {
@@ -163,6 +164,7 @@ struct cwmp_server {
     uv_timer_t sweep_timer;
     uint16_t port;
     bool started, stopping, in_run;
+    bool mhd_stale_seen;            /* set by the MHD logger (auth.c) */
     int handles_open;
     void (*stop_done)(void *user);
     void *stop_user;
@@ -230,6 +232,9 @@ void cwmp__session_shutdown(struct cwmp_server *s);
 void cwmp__sweep_cb(uv_timer_t *t);
 void cwmp__rpc_fail(struct cwmp_server *s, const char *devkey,
                     struct cwmp__rpc *r, int err);
+/* Unpredictable-enough 64-bit values (splitmix64 over a getrandom seed):
+ * cookies, per-challenge realms. */
+uint64_t cwmp__rand64(struct cwmp_server *s);
 
 /* auth.c */
 enum cwmp__auth_res {
@@ -240,6 +245,10 @@ enum cwmp__auth_res {
 enum cwmp__auth_res cwmp__auth_check(struct cwmp_server *s,
                                      struct MHD_Connection *mc, char *user,
                                      size_t usersz);
+/* Value of auth-param name in a "Digest ..." Authorization header (out
+ * NUL-terminated).  UB_OK, UB_ENOTFOUND, UB_ETOOBIG, UB_EPROTO, UB_EINVAL. */
+int cwmp__auth_param(const char *hdr, const char *name, char *out,
+                     size_t outsz) UB_WARN_UNUSED;
 /* TLS client certificate check.  true when acceptable. */
 bool cwmp__auth_tls_client(struct cwmp_server *s, struct MHD_Connection *mc);
 

@@ -233,11 +233,18 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
     char line[512];
     size_t n;
 
-    (void)cls;
     vsnprintf(line, sizeof(line), fmt, ap);
     n = strlen(line);
     while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         line[--n] = '\0';
+    /* MHD 0.9.75 reports a nonce whose slot in its nonce table was reused
+     * only through this message (MHD_digest_auth_check2 then says MHD_NO,
+     * as for a wrong password): auth.c turns it into a stale challenge. */
+    if (strncmp(line, "Stale nonce received", 20) == 0) {
+        ((struct cwmp_server *)cls)->mhd_stale_seen = true;
+        UB_LOGD(CWMP__LOG, "mhd: %s", line);
+        return;
+    }
     UB_LOGI(CWMP__LOG, "mhd: %s", line);
 }
 
@@ -643,9 +650,11 @@ int cwmp_server_start(struct cwmp_server *s)
             ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0,
                                                s->tls_ca_pem};
     }
-    nonces = s->cfg.max_sessions < 1024    ? 1024
-             : s->cfg.max_sessions > 65536 ? 65536
-                                           : s->cfg.max_sessions;
+    /* Every challenge takes a slot until answered; collisions cost a
+     * stale round trip (auth.c), so keep the table sparse. */
+    nonces = s->cfg.max_sessions < 1024    ? 4096
+             : s->cfg.max_sessions > 65536 ? 262144
+                                           : s->cfg.max_sessions * 4;
     conn_limit = s->cfg.max_sessions + s->cfg.max_sessions / 4 + 64;
     ops[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
     ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
@@ -663,8 +672,6 @@ int cwmp_server_start(struct cwmp_server *s)
         MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, s};
     ops[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED,
                                        (intptr_t)on_completed, s};
-    ops[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER,
-                                       (intptr_t)mhd_logger, s};
     ops[n++] = (struct MHD_OptionItem){MHD_OPTION_DIGEST_AUTH_RANDOM,
                                        (intptr_t)sizeof(s->digest_rnd),
                                        s->digest_rnd};
@@ -672,7 +679,9 @@ int cwmp_server_start(struct cwmp_server *s)
                                        (intptr_t)nonces, NULL};
     ops[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 
+    /* The logger must be the first option to catch every message. */
     s->mhd = MHD_start_daemon(flags, s->cfg.port, NULL, NULL, on_request, s,
+                              MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s,
                               MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
     if (!s->mhd) {
         UB_LOGE(CWMP__LOG, "cannot start HTTP%s server on %s:%u",
@@ -727,19 +736,13 @@ void cwmp__handle_closed(uv_handle_t *h)
     }
 }
 
-void cwmp_server_stop(struct cwmp_server *s, void (*done)(void *user),
-                      void *user)
+/* The teardown proper, from a loop callback of its own: never inside
+ * MHD_run() (MHD must not be stopped, nor a connection resumed, from one of
+ * its callbacks) nor inside our own list walks. */
+static void stop_now(uv_timer_t *t)
 {
-    if (!s)
-        return;
-    if (!s->started || s->stopping) {
-        if (done && !s->started)
-            done(user);
-        return;
-    }
-    s->stopping = true;
-    s->stop_done = done;
-    s->stop_user = user;
+    struct cwmp_server *s = t->data;
+
     /* Sessions first (callbacks), then MHD (closes connections), then
      * Connection Requests, then our handles. */
     cwmp__session_shutdown(s);
@@ -751,6 +754,26 @@ void cwmp_server_stop(struct cwmp_server *s, void (*done)(void *user),
         s->mhd = NULL;
     }
     cwmp__cr_stop(s);
+}
+
+void cwmp_server_stop(struct cwmp_server *s, void (*done)(void *user),
+                      void *user)
+{
+    if (!s)
+        return;
+    if (!s->started || s->stopping) {
+        if (done && !s->started)
+            done(user);
+        return;
+    }
+    /* From here MHD is not run again, new RPCs and Connection Requests are
+     * refused; the teardown runs on the next loop iteration (the sweep
+     * timer is reused for it). */
+    s->stopping = true;
+    s->stop_done = done;
+    s->stop_user = user;
+    uv_timer_stop(&s->mhd_timer);
+    uv_timer_start(&s->sweep_timer, stop_now, 0, 0);
 }
 
 void cwmp_server_destroy(struct cwmp_server *s)

@@ -331,7 +331,7 @@ bool cwmp_device_in_session(const struct cwmp_server *s, const char *devkey)
 /* Sessions                                                            */
 /* ------------------------------------------------------------------ */
 
-static uint64_t next_cookie(struct cwmp_server *s)
+uint64_t cwmp__rand64(struct cwmp_server *s)
 {
     /* splitmix64 over a random seed: unique and unguessable enough for a
      * routing token (a session never continues on a new connection
@@ -552,13 +552,14 @@ static void next_rpc(struct cwmp_session *ss, struct cwmp__reply *r)
     }
 }
 
+static void start_with(struct cwmp_server *s, struct cwmp__conn *c,
+                       struct cwmp_msg *m, struct cwmp__reply *r);
+
 static void start_session(struct cwmp_server *s, struct cwmp__conn *c,
                           const char *body, size_t len, struct cwmp__reply *r)
 {
-    struct cwmp_msg *m = NULL, resp;
-    struct cwmp_session *ss;
-    struct cwmp__device *d;
-    char key[CWMP_DEVKEY_MAX], why[128];
+    struct cwmp_msg *m = NULL;
+    char why[128];
     int err;
 
     // Exit if there is nothing to start a session with.
@@ -583,7 +584,22 @@ static void start_session(struct cwmp_server *s, struct cwmp__conn *c,
         cwmp_msg_free(m);
         return;
     }
+    start_with(s, c, m, r);
+}
+
+/* Starts a session from a decoded first message (m taken). */
+static void start_with(struct cwmp_server *s, struct cwmp__conn *c,
+                       struct cwmp_msg *m, struct cwmp__reply *r)
+{
+    struct cwmp_msg resp;
+    struct cwmp_session *ss;
+    struct cwmp__device *d;
+    char key[CWMP_DEVKEY_MAX];
+    int err;
+
     if (m->method != CWMP_M_INFORM || m->kind != CWMP_REQUEST) {
+        UB_LOGI(CWMP__LOG, "first request is %s (kind %d), not an Inform",
+                cwmp_method_name(m->method), (int)m->kind);
         s->stats.bad_requests++;
         reply_fault(s, 8003, m->id, m->version, r);
         cwmp_msg_free(m);
@@ -593,6 +609,8 @@ static void start_session(struct cwmp_server *s, struct cwmp__conn *c,
     if (!err)
         err = cwmp__dev_get(s, key, &d);
     if (err) {
+        UB_LOGI(CWMP__LOG, "Inform without a usable DeviceId: %s",
+                ub_strerror(err));
         s->stats.bad_requests++;
         reply_fault(s, err == UB_ENOMEM ? 8004 : 8003, m->id, m->version, r);
         cwmp_msg_free(m);
@@ -614,7 +632,7 @@ static void start_session(struct cwmp_server *s, struct cwmp__conn *c,
     ss->version = m->version;
     ss->start_ms = ss->last_ms = ub_now_ms();
     do
-        ss->cookie = next_cookie(s);
+        ss->cookie = cwmp__rand64(s);
     while (ck_find(s, ss->cookie));
     memcpy(ss->user, c->user, sizeof(ss->user));
     c->session = ss;
@@ -678,6 +696,7 @@ static void cpe_request(struct cwmp_session *ss, struct cwmp_msg *m,
 
     // Exit if this is a second Inform or a method the ACS does not serve.
     if (m->method == CWMP_M_INFORM) {
+        UB_LOGI(CWMP__LOG, "%s: second Inform in one session", ss->dev->key);
         session_fault(ss, 8003, m->id, r);
         return;
     }
@@ -716,6 +735,8 @@ static void cpe_response(struct cwmp_session *ss, struct cwmp_msg *m,
 
     // Exit if nothing was asked, or the answer does not match the question.
     if (!rpc) {
+        UB_LOGI(CWMP__LOG, "%s: %s response, but no RPC was sent",
+                ss->dev->key, cwmp_method_name(m->method));
         session_fault(ss, 8003, NULL, r);
         return;
     }
@@ -738,26 +759,42 @@ static void cpe_response(struct cwmp_session *ss, struct cwmp_msg *m,
     next_rpc(ss, r);
 }
 
-static struct cwmp_session *reattach(struct cwmp_server *s,
-                                     struct cwmp__conn *c, const char *cookie)
+static bool parse_cookie(const char *cookie, uint64_t *out)
 {
-    struct cwmp_session *ss;
     char *end;
-    uint64_t v;
 
     if (!cookie || !*cookie)
-        return NULL;
-    v = strtoull(cookie, &end, 16);
-    if (*end != '\0' || end - cookie != 16)
-        return NULL;
-    ss = ck_find(s, v);
+        return false;
+    *out = strtoull(cookie, &end, 16);
+    return *end == '\0' && end - cookie == 16;
+}
+
+/* Moves this connection's current session aside (it stays alive,
+ * detached, reachable by its cookie until the idle timeout). */
+static void detach(struct cwmp__conn *c)
+{
+    if (c->session) {
+        c->session->conn = NULL;
+        c->session->last_ms = ub_now_ms();
+        c->session = NULL;
+    }
+}
+
+static struct cwmp_session *reattach(struct cwmp_server *s,
+                                     struct cwmp__conn *c, uint64_t cookie)
+{
+    struct cwmp_session *ss = ck_find(s, cookie);
+
     // Exit unless a session of the same user can move to this connection.
     if (!ss || ss->state == CWMP__S_WAIT || strcmp(ss->user, c->user) != 0)
         return NULL;
     /* The old connection may be gone without MHD having noticed yet:
-     * the session follows the CPE to its new connection. */
+     * the session follows the CPE to its new connection.  Whatever
+     * session this connection carried steps aside (a proxy that reuses
+     * connections for several CPEs). */
     if (ss->conn)
         ss->conn->session = NULL;
+    detach(c);
     ss->conn = c;
     c->session = ss;
     UB_LOGD(CWMP__LOG, "session %s continues on a new connection",
@@ -772,10 +809,16 @@ void cwmp__session_post(struct cwmp_server *s, struct cwmp__conn *c,
     struct cwmp_session *ss = c->session;
     struct cwmp_msg *m = NULL;
     char why[128];
+    uint64_t ck = 0;
+    bool has_ck = parse_cookie(cookie, &ck);
     int err;
 
-    if (!ss)
-        ss = reattach(s, c, cookie);
+    /* A cookie naming another session brings that session here. */
+    if (has_ck && (!ss || ss->cookie != ck)) {
+        struct cwmp_session *other = reattach(s, c, ck);
+        if (other)
+            ss = other;
+    }
     if (!ss) {
         start_session(s, c, body, len, r);
         return;
@@ -805,6 +848,21 @@ void cwmp__session_post(struct cwmp_server *s, struct cwmp__conn *c,
                 ub_strerror(err), why);
         session_fault(ss, decode_fault_code(err), m ? m->id : NULL, r);
         cwmp_msg_free(m);
+        return;
+    }
+    if (m->kind == CWMP_REQUEST && m->method == CWMP_M_INFORM &&
+        !(has_ck && ck == ss->cookie)) {
+        /* An Inform without this session's cookie on a connection that
+         * carries a session: another CPE behind a connection-reusing
+         * proxy, or a CPE without cookies that started over.  The old
+         * session steps aside; a new one starts. */
+        detach(c);
+        if (s->n_sessions >= s->cfg.max_sessions) {
+            reply_status(503, true, r);
+            cwmp_msg_free(m);
+            return;
+        }
+        start_with(s, c, m, r);
         return;
     }
     if (m->kind == CWMP_REQUEST)
@@ -889,6 +947,8 @@ void cwmp__sweep_cb(uv_timer_t *t)
 {
     struct cwmp_server *s = t->data;
 
+    if (s->stopping)
+        return;
     cwmp__session_sweep(s, ub_now_ms());
 }
 

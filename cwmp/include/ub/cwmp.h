@@ -405,8 +405,9 @@ uint16_t cwmp_server_port(const struct cwmp_server *s);
  * on_session_end with CWMP_END_SHUTDOWN), reports pending Connection
  * Requests (on_cr_result with UB_ECLOSED), stops listening and closes the
  * loop handles; done(user) runs when every handle is closed (at once if
- * the server was never started).  Must not be called from inside a cwmp
- * callback. */
+ * the server was never started).  May be called from inside a cwmp
+ * callback: from the call on no request is served and no RPC or Connection
+ * Request accepted; the teardown itself runs on the next loop iteration. */
 void cwmp_server_stop(struct cwmp_server *s, void (*done)(void *user),
                       void *user);
 /* Frees the server: after stop's done() ran, or if it was never started.

@@ -700,6 +700,113 @@ static void run_auth(enum cwmp_auth_mode mode, enum cwmp_digest_algo algo,
     run_auth2(mode, algo, curl_mode, wrong, use_cb, false);
 }
 
+
+/* Many CPEs challenged in the same second must all get in (MHD 0.9.75
+ * would hand them one nonce and refuse all but the first). */
+#define BURST 100
+
+static void cl_burst(struct st *t)
+{
+    CURLM *m = curl_multi_init();
+    CURL *e[BURST];
+    struct st_resp *r = calloc(BURST, sizeof(*r));
+    char inform[BURST][2048];
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: text/xml");
+    int running = 1, i, ok = 0;
+
+    h = curl_slist_append(h, "Expect:");
+    for (i = 0; i < BURST; i++) {
+        char sn[32];
+        snprintf(sn, sizeof(sn), "BURST%d", i);
+        st_inform(inform[i], sizeof(inform[i]), 0, "b", sn);
+        e[i] = st_client(t);
+        curl_easy_setopt(e[i], CURLOPT_HTTPAUTH, CURLAUTH_DIGEST);
+        curl_easy_setopt(e[i], CURLOPT_USERNAME, "cpe1");
+        curl_easy_setopt(e[i], CURLOPT_PASSWORD, "secret");
+        curl_easy_setopt(e[i], CURLOPT_HTTPHEADER, h);
+        curl_easy_setopt(e[i], CURLOPT_POSTFIELDS, inform[i]);
+        curl_easy_setopt(e[i], CURLOPT_WRITEFUNCTION, st_wr);
+        curl_easy_setopt(e[i], CURLOPT_WRITEDATA, &r[i]);
+        curl_multi_add_handle(m, e[i]);
+    }
+    while (running) {
+        curl_multi_perform(m, &running);
+        if (running)
+            curl_multi_poll(m, NULL, 0, 100, NULL);
+    }
+    for (i = 0; i < BURST; i++) {
+        long st = 0;
+        curl_easy_getinfo(e[i], CURLINFO_RESPONSE_CODE, &st);
+        if (st == 200)
+            ok++;
+        else
+            print_message("burst %d: status %ld rc %d %.300s\n", i, st,
+                          (int)r[i].rc, strstr(r[i].body, "FaultCode") ? strstr(r[i].body, "FaultCode") : r[i].body);
+        curl_multi_remove_handle(m, e[i]);
+        curl_easy_cleanup(e[i]);
+    }
+    curl_multi_cleanup(m);
+    curl_slist_free_all(h);
+    free(r);
+    t->client_flag = ok;
+}
+
+static void test_auth_digest_burst(void **state)
+{
+    struct st t;
+    struct cwmp_server_stats s;
+
+    (void)state;
+    st_init(&t);
+    t.cfg.auth = CWMP_AUTH_DIGEST;
+    t.cfg.username = "cpe1";
+    t.cfg.password = "secret";
+    t.client = cl_burst;
+    st_run(&t);
+    s = st_stats(&t);
+    print_message("burst: %d/%d in, auth failures %" PRIu64 "\n",
+                  t.client_flag, BURST, s.auth_failures);
+    assert_int_equal(t.client_flag, BURST);
+    assert_int_equal(t.n_inform, BURST);
+    assert_int_equal(s.auth_failures, 0);
+    st_done(&t);
+}
+
+static void test_auth_param(void **state)
+{
+    char v[32];
+
+    (void)state;
+    assert_int_equal(cwmp__auth_param("Digest username=\"a\", "
+                                      "realm=\"uspbridge/0011aabb\", "
+                                      "nonce=\"x\"",
+                                      "realm", v, sizeof(v)),
+                     UB_OK);
+    assert_string_equal(v, "uspbridge/0011aabb");
+    /* realm= inside another value is not the realm */
+    assert_int_equal(cwmp__auth_param("Digest username=\"realm=\\\"x\\\"\","
+                                      "realm=r2",
+                                      "realm", v, sizeof(v)),
+                     UB_OK);
+    assert_string_equal(v, "r2");
+    assert_int_equal(cwmp__auth_param("digest  REALM = \"a\\\"b\"", "realm",
+                                      v, sizeof(v)),
+                     UB_OK);
+    assert_string_equal(v, "a\"b");
+    assert_int_equal(cwmp__auth_param("Digest realm=\"unterminated", "realm",
+                                      v, sizeof(v)),
+                     UB_EPROTO);
+    assert_int_equal(cwmp__auth_param("Digest nonce=1", "realm", v,
+                                      sizeof(v)),
+                     UB_ENOTFOUND);
+    assert_int_equal(cwmp__auth_param("Basic abc", "realm", v, sizeof(v)),
+                     UB_EINVAL);
+    assert_int_equal(cwmp__auth_param("Digest realm=\"0123456789012345678901"
+                                      "234567890123456789\"",
+                                      "realm", v, sizeof(v)),
+                     UB_ETOOBIG);
+}
+
 static void test_auth_basic(void **state)
 {
     (void)state;
@@ -1067,6 +1174,8 @@ int main(void)
         cmocka_unit_test(test_auth_digest_md5),
         cmocka_unit_test(test_auth_digest_sha256),
         cmocka_unit_test(test_auth_any),
+        cmocka_unit_test(test_auth_param),
+        cmocka_unit_test(test_auth_digest_burst),
         cmocka_unit_test(test_method_and_path),
         cmocka_unit_test(test_cpe_requests),
         cmocka_unit_test(test_cpe_fault_result),
@@ -1077,5 +1186,7 @@ int main(void)
     };
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (getenv("UB_TEST_DEBUG"))
+        ub_log_set_level(UB_LOG_INFO);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
