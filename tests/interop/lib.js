@@ -63,6 +63,7 @@ class Proc {
     };
     this.child.stdout.on("data", feed);
     this.child.stderr.on("data", feed);
+    this.closed = new Promise((r) => this.child.once("close", r));
     this.child.on("exit", (code, sig) => {
       this.exited = { code, sig };
       children.delete(this.child);
@@ -97,12 +98,27 @@ class Proc {
     });
   }
   mark() { return this.out.length; }
-  kill(sig = "SIGTERM") {
-    if (this.exited) return Promise.resolve(this.exited);
-    return new Promise((resolve) => {
-      this.child.once("exit", (code, s) => resolve({ code, sig: s }));
-      this.child.kill(sig);
-    });
+  // Sanitizer reports (ASan/UBSan/LSan builds) in the output so far.
+  sanitizerReport() {
+    const m = this.out.match(/ERROR: (?:Address|Leak)Sanitizer|runtime error:/);
+    return m ? this.out.slice(Math.max(0, m.index - 200), m.index + 4000) : null;
+  }
+  assertClean() {
+    const r = this.sanitizerReport();
+    if (r) throw new Error(`${this.name} printed a sanitizer report:\n${r}`);
+  }
+  // Stops the process; rejects if it printed a sanitizer report.
+  async kill(sig = "SIGTERM") {
+    let res = this.exited;
+    if (!res) {
+      res = await new Promise((resolve) => {
+        this.child.once("exit", (code, s) => resolve({ code, sig: s }));
+        this.child.kill(sig);
+      });
+    }
+    await Promise.race([this.closed, sleep(2000)]);
+    this.assertClean();
+    return res;
   }
 }
 
@@ -206,3 +222,78 @@ function uspOverWs({ wsPort, wsPrefix, toId, fromId }) {
 
 module.exports = { bins, tmpdir, freePort, sleep, Proc, startMosquitto,
                    startBridge, startSim, run, uspOverWs };
+
+// ---- helpers for tests that look at whole USP messages ----
+
+// Parses protobuf text format (usp-ctl's output) into nested objects in
+// which every field is an array of values (repeated or not):
+// parsePbText(out).body[0].response[0].get_resp[0]...
+function parsePbText(text) {
+  const root = {};
+  const stack = [root];
+  const re = /\s*(?:([A-Za-z_][\w]*)\s*(?::\s*("(?:[^"\\]|\\.)*"|[^\s{}]+)|\s*\{)|(\}))/y;
+  let pos = 0;
+  text = text.trim();
+  while (pos < text.length) {
+    re.lastIndex = pos;
+    const m = re.exec(text);
+    if (!m) throw new Error(`pb text: cannot parse at ${pos}: ${text.slice(pos, pos + 60)}`);
+    pos = re.lastIndex;
+    const cur = stack[stack.length - 1];
+    if (m[3]) { stack.pop(); continue; }
+    const key = m[1];
+    (cur[key] = cur[key] || []);
+    if (m[2] === undefined) {
+      const o = {};
+      cur[key].push(o);
+      stack.push(o);
+    } else if (m[2].startsWith("\"")) {
+      cur[key].push(pbUnescape(m[2].slice(1, -1)));
+    } else {
+      cur[key].push(/^-?\d+$/.test(m[2]) ? Number(m[2]) : m[2]);
+    }
+    while (pos < text.length && /\s/.test(text[pos])) pos++;
+  }
+  if (stack.length !== 1) throw new Error("pb text: unbalanced braces");
+  return root;
+}
+
+// C-style escapes of protobuf text format (octal bytes are UTF-8).
+function pbUnescape(s) {
+  const bytes = [];
+  const simple = { n: 10, r: 13, t: 9, "\"": 34, "'": 39, "\\": 92 };
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] !== "\\") { bytes.push(...Buffer.from(s[i])); continue; }
+    const c = s[++i];
+    if (/[0-7]/.test(c)) {
+      const o = s.slice(i, i + 3).match(/^[0-7]{1,3}/)[0];
+      bytes.push(parseInt(o, 8));
+      i += o.length - 1;
+    } else if (c === "x") {
+      const h = s.slice(i + 1, i + 3).match(/^[0-9a-fA-F]{1,2}/)[0];
+      bytes.push(parseInt(h, 16));
+      i += h.length;
+    } else {
+      bytes.push(simple[c] !== undefined ? simple[c] : c.charCodeAt(0));
+    }
+  }
+  return Buffer.from(bytes).toString("utf8");
+}
+
+// Decodes a USP Record (bytes) and its Msg with usp-js's own protobuf
+// definitions: { record, msg } as plain objects (camelCase, enums as names).
+function decodeUspRecord(buf, version = "1.3") {
+  const pb = require("protobufjs");
+  const { jsonRoots } = require("usp-js/node/configurations/util");
+  const [recJson, msgJson] = jsonRoots[version];
+  const R = pb.Root.fromJSON(recJson).lookupType("usp_record.Record");
+  const M = pb.Root.fromJSON(msgJson).lookupType("usp.Msg");
+  const opts = { enums: String, longs: String, bytes: Buffer, defaults: false };
+  const rec = R.decode(buf);
+  const record = R.toObject(rec, opts);
+  const payload = rec.noSessionContext && rec.noSessionContext.payload;
+  const msg = payload ? M.toObject(M.decode(payload), opts) : null;
+  return { record, msg };
+}
+
+Object.assign(module.exports, { parsePbText, decodeUspRecord });
