@@ -25,7 +25,13 @@
  *      (only for a device that was synced before).  Only then is the device
  *      marked synced.
  * A sync cut short (session end, kill -9) leaves the device IN_PROGRESS with
- * its generation and cursor: the next session resumes after the cursor.
+ * its cursor: the next session resumes after the cursor, in a NEW
+ * generation with the cursor carried over.  Its GPN lists the device as it
+ * is now: a parameter up to the cursor that is cached (with a type) is only
+ * re-stamped with the new generation, one that is not (new on the device
+ * since the interruption) is read like those after the cursor; so
+ * pdb_sync_finish drops what the device lost meanwhile, objects and
+ * parameters on either side of the cursor, and reports the objects.
  *
  * In-memory state is only the running sync jobs (bounded by the number of
  * devices in session); everything else is read from the store on demand.
@@ -54,6 +60,7 @@ struct sync_job {
     uint64_t rpc_id;
     bool gpn_pending;
     size_t created, deleted, stored;
+    size_t kept;         /* resumed sync: rows kept from before the cursor */
     uint64_t started_ms;
 };
 
@@ -258,8 +265,29 @@ static void on_gpn_result(struct bridge *b, struct sync_job *j,
             }
             continue;
         }
-        if (j->cursor && strcmp(p->path, j->cursor) <= 0)
-            continue; /* stored before the interruption */
+        if (j->cursor && strcmp(p->path, j->cursor) <= 0) {
+            /* read before the interruption: keep the row (re-stamped with
+             * this generation) unless it is new on the device */
+            struct ub_param old = {0};
+            int e2 = pdb_param_get(pdb_batch_reader(bt), PDB_PARAMS, j->dev,
+                                   p->path, &old);
+            bool cached = e2 == UB_OK && old.type != UB_T_NONE;
+            ub_param_clear(&old);
+            if (e2 != UB_OK && e2 != UB_ENOTFOUND && e2 != UB_ECORRUPT) {
+                err = e2;
+                continue;
+            }
+            if (cached) {
+                struct ub_param row = {.path = p->path,
+                                       .writable = p->writable};
+                err = pdb_batch_put_param(bt, PDB_PARAMS, j->dev, &row,
+                                          PDB_PUT_WRITABLE, NULL);
+                if (err == UB_ETOOBIG || err == UB_EINVAL)
+                    err = UB_OK;
+                j->kept++;
+                continue;
+            }
+        }
         struct ub_param *n;
         err = ub_param_list_push(&j->names, &n);
         if (!err) {
@@ -281,8 +309,11 @@ static void on_gpn_result(struct bridge *b, struct sync_job *j,
         return;
     }
     qsort(j->names.v, j->names.n, sizeof(j->names.v[0]), cmp_param_path);
-    UB_LOGI(MOD, "%s: %zu parameters to read%s", j->devkey, j->names.n,
-            j->cursor ? " (resumed)" : "");
+    if (j->cursor)
+        UB_LOGI(MOD, "%s: %zu parameters to read (resumed: %zu kept from the "
+                "interrupted sync)", j->devkey, j->names.n, j->kept);
+    else
+        UB_LOGI(MOD, "%s: %zu parameters to read", j->devkey, j->names.n);
     sync_next(b, j);
 }
 
@@ -337,8 +368,13 @@ static void on_gpv_result(struct bridge *b, struct sync_job *j,
         }
         j->stored++;
     }
-    if (!err)
-        err = pdb_sync_set_cursor(bt, j->dev, j->names.v[j->next + n - 1].path);
+    if (!err) {
+        /* names new on the device may sort before the resume cursor */
+        const char *last = j->names.v[j->next + n - 1].path;
+        if (j->cursor && strcmp(last, j->cursor) < 0)
+            last = j->cursor;
+        err = pdb_sync_set_cursor(bt, j->dev, last);
+    }
     if (!err) {
         err = pdb_batch_commit(bt);
         bt = NULL;
@@ -418,18 +454,19 @@ static int start_sync(struct bridge *b, const char *devkey,
         ub_free(j);
         return UB_ENOMEM;
     }
-    if (d->sync_state == PDB_SYNC_IN_PROGRESS && d->sync_gen) {
-        j->gen = d->sync_gen; /* resume the interrupted sync */
-        if (d->sync_cursor && !(j->cursor = ub_strdup(d->sync_cursor))) {
-            ub_free(j->root);
-            ub_free(j);
-            return UB_ENOMEM;
-        }
-        err = UB_OK;
-    } else {
-        err = pdb_sync_begin(bt, d->id, NULL, &j->gen);
+    /* an interrupted sync resumes after its cursor, in a new generation
+     * (see DESIGN) */
+    if (d->sync_state == PDB_SYNC_IN_PROGRESS && d->sync_cursor &&
+        !(j->cursor = ub_strdup(d->sync_cursor))) {
+        ub_free(j->root);
+        ub_free(j);
+        return UB_ENOMEM;
     }
+    err = pdb_sync_begin(bt, d->id, NULL, &j->gen);
+    if (!err && j->cursor)
+        err = pdb_sync_set_cursor(bt, d->id, j->cursor);
     if (err) {
+        ub_free(j->cursor);
         ub_free(j->root);
         ub_free(j);
         return err;
