@@ -79,7 +79,8 @@ function loadModel(file) {
 // {type, access, value}.  Nested tables are created empty.
 function templateRows(file, table, n) {
   const rows = new Map();
-  const tpl = table + "{i}.";
+  // the template of T.1.Sub. is T.{i}.Sub.{i}.
+  const tpl = table.replace(/\.\d+\./g, ".{i}.").replace(/\.\d+\./g, ".{i}.") + "{i}.";
   const text = fs.readFileSync(file, "utf8");
   for (const line of text.split("\n")) {
     if (!line || line.startsWith("#")) continue;

@@ -2,7 +2,10 @@
 // (a) during a full sync ([sync] batch = 1: thousands of GPV RPCs): the
 //     store says in-progress with a cursor, the registry is intact, and
 //     after a restart the next session resumes after the cursor and
-//     completes: the whole tree is there, the device is synced.
+//     completes.  Meanwhile the device gained and lost an instance that
+//     sorts before the cursor: the resumed sync reads the new one, drops
+//     the lost one (and reports it), keeps the rest: the cache is the
+//     device's tree, the device is synced.
 // (b) with queued work: a USP Set waits in the durable queue for a device
 //     that cannot be woken (sim stopped, Connection Request fails); after
 //     kill -9 the entry is still in the store, and after restarting the
@@ -39,7 +42,14 @@ test("kill -9 during a full sync: in-progress in the store, resumed after restar
   sim = await dm.startSimCtl(br.acsUrl, ["--serial-prefix", "DUR", "--oui", OUI, "--cr-port", "0"]);
   await br.proc.wait(new RegExp(`${devkey}: 2181 parameters to read`), 30000);
   const t0 = Date.now();
-  await lib.sleep(400);
+  // kill once the cursor has passed Device.Bridging.Bridge.1.Port.7 (the
+  // subtree the device changes below while the bridge is down)
+  for (;;) {
+    const c = (await dm.show(br.db, eid)).sync_cursor || "";
+    if (c > "Device.Bridging.Bridge.1.Port.7/") break;
+    assert.ok(Date.now() - t0 < 30000, "the sync cursor does not advance");
+    await lib.sleep(20);
+  }
   const killed = await br.proc.kill("SIGKILL");
   assert.strictEqual(killed.sig, "SIGKILL");
   assert.doesNotMatch(br.proc.out, /sync complete/, "the slow sync finished before the kill");
@@ -77,29 +87,52 @@ test("kill -9 during a full sync: in-progress in the store, resumed after restar
   t.diagnostic(`killed ${Date.now() - t0} ms into the sync: cursor ${reg.sync_cursor}, ` +
                `${upTo.length} of 2181 parameters stored`);
 
+  // while the bridge is down the device changes below the cursor: an
+  // instance added, one deleted (both sort before the cursor)
+  assert.ok("Device.Bridging.Bridge.1.Port.7." < reg.sync_cursor);
+  assert.strictEqual(await sim.ctl.ok(`add ${serial} Device.Bridging.Bridge.1.Port.`), "7");
+  await sim.ctl.ok(`del ${serial} Device.Bridging.Bridge.1.Port.6.`);
+  const want = new Map([...model].filter(([p]) => !p.startsWith("Device.Bridging.Bridge.1.Port.6.")));
+  for (const [p, n] of dm.templateRows(TR181, "Device.Bridging.Bridge.1.Port.", 7)) want.set(p, n);
+  const wantParams = [...want.values()].filter((n) => n.type !== "object").length;
+
   // restart on the same data dir and port; the sim informs again
   br = await lib.startBridge(ini, { dir });
   const from = 0;
   await sim.ctl.ok(`inform ${serial}`);
   const res = await br.proc.wait(new RegExp(`${devkey}: full sync of Device\\. \\(generation (\\d+)\\)(, resuming)?`),
                                  30000, from);
-  assert.strictEqual(res[1], "1", "the interrupted generation goes on");
+  assert.strictEqual(res[1], "2", "a new generation, the cursor carried over");
   assert.strictEqual(res[2], ", resuming");
-  const toRead = await br.proc.wait(new RegExp(`${devkey}: (\\d+) parameters to read( \\(resumed\\))?`), 30000);
-  assert.strictEqual(toRead[2], " (resumed)");
-  assert.strictEqual(Number(toRead[1]), 2181 - upTo.length, "only what was not stored is read again");
+  const toRead = await br.proc.wait(new RegExp(`${devkey}: (\\d+) parameters to read` +
+    `( \\(resumed: (\\d+) kept from the interrupted sync\\))?`), 30000);
+  assert.ok(toRead[2], toRead[0]);
+  // kept: the parameters up to the cursor the device still has
+  const expectKept = [...want].filter(([p, n]) => n.type !== "object" && model.has(p) &&
+                                                  p <= reg.sync_cursor).length;
+  assert.strictEqual(Number(toRead[3]), expectKept, "parameters kept from before the kill");
+  const toReadN = Number(toRead[1]);
+  // what was stored before the kill is not read again; what is new on the
+  // device below the cursor (Port.7) is, although it sorts before it
+  const expectRead = [...want].filter(([p, n]) => n.type !== "object" &&
+    (p > reg.sync_cursor || !model.has(p))).length;
+  assert.strictEqual(toReadN, expectRead, "parameters past the cursor + the new ones before it");
   const t1 = Date.now();
   const done = await br.proc.wait(new RegExp(`${devkey}: sync complete: (\\d+) parameters in (\\d+) ms`), 120000);
   t.diagnostic(`resumed sync (batch 1): ${done[1]} parameters in ${done[2]} ms (${Date.now() - t1} ms seen)`);
-  assert.strictEqual(Number(done[1]), 2181 - upTo.length);
 
+  // the cache is the device's tree now: Port.7 complete, Port.6 gone
+  const rows = await dm.dump(br.db, eid);
+  const paths = rows.map((r) => r.path);
+  const missingNow = [...want.keys()].filter((p) => !paths.includes(p));
+  const extra = paths.filter((p) => !want.has(p));
+  assert.deepStrictEqual({ missing: missingNow, extra }, { missing: [], extra: [] });
+  assert.deepStrictEqual(paths, [...want.keys()].sort(dm.dmCompare));
+  for (const r of rows) assert.strictEqual(r.type, want.get(r.path).type, r.path);
+  assert.match(br.proc.out, new RegExp(`${devkey}: object removed on the device: Device\\.Bridging\\.Bridge\\.1\\.Port\\.6\\.`));
   const after = await dm.show(br.db, eid);
   assert.deepStrictEqual([after.sync_state, after.sync_gen, after.sync_cursor, after.param_count],
-                         ["synced", "1", "", String(model.size)]);
-  const rows = await dm.dump(br.db, eid);
-  assert.strictEqual(rows.length, model.size);
-  assert.deepStrictEqual(rows.map((r) => r.path), [...model.keys()].sort(dm.dmCompare));
-  for (const r of rows) assert.strictEqual(r.type, model.get(r.path).type, r.path);
+                         ["synced", "2", "", String(want.size)]);
   await sim.kill();
   sim = null;
   await dm.stopClean(br.proc);
