@@ -323,18 +323,13 @@ static void on_connection(void *cls, struct MHD_Connection *mc,
 static void on_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    struct cwmp__conn *c = *req_cls;
-
+    /* Only the marker is cleared: the per-request state of the conn is
+     * reset when the next request starts (on_request), so nothing here
+     * depends on the order MHD reports request completion and connection
+     * close in. */
     (void)cls;
     (void)mc;
     (void)toe;
-    if (c) {
-        c->in_request = false;
-        c->too_big = false;
-        c->discarded = 0;
-        c->resumed = false;
-        ub_buf_reset(&c->body);
-    }
     *req_cls = NULL;
 }
 
@@ -497,6 +492,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
         if (!c)
             return MHD_NO;
         *req_cls = c;
+        c->in_request = false;
+        c->too_big = false;
+        c->discarded = 0;
+        c->resumed = false;
         c->req_start_ms = ub_now_ms();
         if (s->stopping)
             return queue_status(mc, MHD_HTTP_SERVICE_UNAVAILABLE, true);
