@@ -479,12 +479,17 @@ static void run_finish(struct bench *b)
         r->max_ms = (double)b->lat_ns[b->answered - 1] / 1e6;
     }
     printf("%s run %u: %u/%u answered, %u errors, %u lost in %.3f s: "
-           "%.0f req/s wall; bridge CPU %.3f s (stat %.2f s): %.0f req per "
-           "bridge CPU-s, %.1f us/req; latency p50 %.3f p99 %.3f max %.3f ms;"
-           " generator CPU %.2f s",
+           "%.0f req/s wall; ",
            b->label, b->run, r->answered, b->n, r->errors, r->lost, r->wall_s,
-           r->rate, r->br_sched_s, r->br_stat_s, r->br_per_cpu_s,
-           r->br_us_per_req, r->p50_ms, r->p99_ms, r->max_ms, r->gen_s);
+           r->rate);
+    if (r->br_stat_s >= 0)
+        printf("bridge CPU %.3f s (stat %.2f s): %.0f req per bridge CPU-s, "
+               "%.1f us/req; ", r->br_sched_s, r->br_stat_s, r->br_per_cpu_s,
+               r->br_us_per_req);
+    else
+        printf("bridge CPU n/a%s; ", b->pid ? " (process gone?)" : "");
+    printf("latency p50 %.3f p99 %.3f max %.3f ms; generator CPU %.2f s",
+           r->p50_ms, r->p99_ms, r->max_ms, r->gen_s);
     if (r->mq_s >= 0)
         printf("; broker CPU %.2f s", r->mq_s);
     printf("\n");

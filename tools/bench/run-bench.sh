@@ -280,9 +280,9 @@ MOD="$TMP/modules.txt"
 modbench() { # target, args...
     local t=$1 exe
     shift
-    exe=$(find "$BUILD/tools/$t" -maxdepth 1 -type f -name "$t" -perm -u+x 2>/dev/null | head -1)
-    if [ -z "$exe" ]; then
-        echo "--- $t: not built" >>"$MOD"
+    exe="$BUILD/tools/$t/$t"
+    if [ ! -x "$exe" ]; then
+        echo "--- $t: not built (no CMake target in this tree?)" >>"$MOD"
         return 0
     fi
     log "$t $*"
