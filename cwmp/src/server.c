@@ -617,7 +617,9 @@ int cwmp_server_start(struct cwmp_server *s)
         if (uv_ip6_addr(s->cfg.bind_addr, s->cfg.port,
                         (struct sockaddr_in6 *)&ss))
             return UB_ECONFIG;
-        flags |= MHD_USE_IPv6;
+        /* "::" also takes IPv4 (mapped addresses) */
+        flags |= strcmp(s->cfg.bind_addr, "::") == 0 ? MHD_USE_DUAL_STACK
+                                                     : MHD_USE_IPv6;
     } else if (uv_ip4_addr(s->cfg.bind_addr, s->cfg.port,
                            (struct sockaddr_in *)&ss)) {
         return UB_ECONFIG;
@@ -713,9 +715,13 @@ int cwmp_server_start(struct cwmp_server *s)
     uv_poll_start(&s->mhd_poll, UV_READABLE, on_mhd_poll);
     uv_timer_start(&s->sweep_timer, cwmp__sweep_cb, 1000, 1000);
     mhd_run(s);
-    UB_LOGN(CWMP__LOG, "ACS endpoint on %s%s:%u%s",
-            s->cfg.tls_cert_file ? "https://" : "http://", s->cfg.bind_addr,
-            (unsigned)s->port, s->cfg.path ? s->cfg.path : "");
+    {
+        bool v6 = strchr(s->cfg.bind_addr, ':') != NULL;
+        UB_LOGN(CWMP__LOG, "ACS endpoint on %s%s%s%s:%u%s",
+                s->cfg.tls_cert_file ? "https://" : "http://", v6 ? "[" : "",
+                s->cfg.bind_addr, v6 ? "]" : "", (unsigned)s->port,
+                s->cfg.path ? s->cfg.path : "");
+    }
     return err;
 }
 
