@@ -71,6 +71,10 @@ struct group {
     char *err_msg;
     unsigned instance;          /* Add: new instance */
     bool rolled_back;
+    /* parameters refused by the bridge before any CWMP traffic: path is
+     * the full parameter path (owned), err_msg static */
+    struct usp_param_err *perrs;
+    size_t n_perrs;
 };
 
 struct job {
@@ -105,6 +109,9 @@ static void group_free(struct group *g)
     ub_param_list_free(&g->set);
     ub_free(g->required);
     ub_free(g->err_msg);
+    for (size_t i = 0; i < g->n_perrs; i++)
+        ub_free((char *)g->perrs[i].path);
+    ub_free(g->perrs);
 }
 
 static void fault_free(struct cwmp_fault *f)
@@ -531,6 +538,30 @@ static struct usp_param_err *spv_param_errs(struct usp_msg *resp,
     return pe;
 }
 
+/* The group's locally refused parameters, names relative to its object. */
+static struct usp_param_err *local_param_errs(struct usp_msg *resp,
+                                              const struct group *gr,
+                                              size_t *n)
+{
+    struct usp_param_err *pe;
+    size_t ol = gr->obj ? strlen(gr->obj) : 0;
+
+    *n = 0;
+    if (!gr->n_perrs)
+        return NULL;
+    pe = usp_msg_alloc(resp, gr->n_perrs * sizeof(*pe));
+    for (size_t i = 0; pe && i < gr->n_perrs; i++) {
+        const char *name = gr->perrs[i].path;
+        if (ol && strncmp(name, gr->obj, ol) == 0)
+            name += ol;
+        pe[i].path = usp_msg_strdup(resp, name);
+        pe[i].err_code = gr->perrs[i].err_code;
+        pe[i].err_msg = gr->perrs[i].err_msg;
+        (*n)++;
+    }
+    return pe;
+}
+
 static void complete_set(struct job *j)
 {
     struct usp_msg *resp = NULL;
@@ -540,11 +571,22 @@ static void complete_set(struct job *j)
         const struct jrpc *r = &j->rpcs[0];
         for (size_t g = 0; j->n_rpcs == 0 && g < j->n_groups; g++) {
             if (j->groups[g].err) {
-                /* decided by the bridge before any CWMP traffic */
+                /* decided by the bridge before any CWMP traffic: the
+                 * Error lists every refused parameter (param_errs) */
                 char text[400];
+                struct usp_param_err *pe = NULL;
+                size_t n = 0, cap = 0;
+                for (size_t k = 0; k < j->n_groups; k++)
+                    cap += j->groups[k].n_perrs;
+                if (cap)
+                    pe = ub_calloc(cap, sizeof(*pe));
+                for (size_t k = 0; pe && k < j->n_groups; k++)
+                    for (size_t i = 0; i < j->groups[k].n_perrs; i++)
+                        pe[n++] = j->groups[k].perrs[i];
                 snprintf(text, sizeof(text), "%s: %s", j->groups[g].path,
                          j->groups[g].err_msg ? j->groups[g].err_msg : "");
-                job_error(j, j->groups[g].err, text, NULL, 0);
+                job_error(j, j->groups[g].err, text, pe, n);
+                ub_free(pe);
                 return;
             }
         }
@@ -590,6 +632,11 @@ static void complete_set(struct job *j)
                 res->insts[0].affected_path = usp_msg_strdup(resp, gr->obj);
                 res->insts[0].param_errs = spv_param_errs(
                     resp, r, &res->insts[0].n_param_errs, true, gr->obj);
+            } else if (res->insts && gr->n_perrs) {
+                res->n_insts = 1;
+                res->insts[0].affected_path = usp_msg_strdup(resp, gr->obj);
+                res->insts[0].param_errs = local_param_errs(
+                    resp, gr, &res->insts[0].n_param_errs);
             }
             continue;
         }
@@ -599,6 +646,9 @@ static void complete_set(struct job *j)
             continue;
         res->n_insts = 1;
         res->insts[0].affected_path = usp_msg_strdup(resp, gr->obj);
+        /* optional parameters the bridge refused (allow_partial) */
+        res->insts[0].param_errs =
+            local_param_errs(resp, gr, &res->insts[0].n_param_errs);
         res->insts[0].updated_params =
             usp_msg_alloc(resp, (gr->set.n + 1) * sizeof(struct usp_kv));
         for (size_t i = 0; res->insts[0].updated_params && i < gr->set.n; i++) {
@@ -704,6 +754,18 @@ static void complete_delete(struct job *j)
     size_t n_req = j->msg->del.n_paths;
 
     if (!j->msg->del.allow_partial) {
+        for (size_t g = 0; g < j->n_groups; g++) {
+            if (j->groups[g].err) {
+                char text[400];
+                snprintf(text, sizeof(text), "%s: %s",
+                         j->groups[g].obj ? j->groups[g].obj
+                                          : j->groups[g].path,
+                         j->groups[g].err_msg ? j->groups[g].err_msg
+                                              : usp_err_text(j->groups[g].err));
+                job_error(j, j->groups[g].err, text, NULL, 0);
+                return;
+            }
+        }
         for (size_t k = 0; k < j->n_rpcs; k++) {
             if (j->rpcs[k].fault &&
                 !map_delete_fault_is_success(j->rpcs[k].fault_code)) {
@@ -971,6 +1033,22 @@ static int group_add(struct job *j, struct group **out)
     return UB_OK;
 }
 
+static int group_perr(struct group *g, const char *full, uint32_t code)
+{
+    struct usp_param_err *v =
+        ub_realloc(g->perrs, (g->n_perrs + 1) * sizeof(*v));
+    if (!v)
+        return UB_ENOMEM;
+    g->perrs = v;
+    v[g->n_perrs].path = ub_strdup(full);
+    if (!v[g->n_perrs].path)
+        return UB_ENOMEM;
+    v[g->n_perrs].err_code = code;
+    v[g->n_perrs].err_msg = usp_err_text(code);
+    g->n_perrs++;
+    return UB_OK;
+}
+
 static void group_fail(struct group *g, uint32_t code, const char *msg)
 {
     g->err = code;
@@ -1074,14 +1152,20 @@ static int plan_set(struct job *j, const struct ub_tree *tree)
                 else if (ub_value_check(ni.type, ps->value) != UB_OK)
                     code = USP_ERR_INVALID_VALUE;
                 if (code) {
-                    if (ps->required || !s->allow_partial) {
+                    /* reported as param_errs: in the Error (all or
+                     * nothing), in the object's failure (required) or
+                     * next to the updated params (optional, dropped) */
+                    err = group_perr(g, full, code);
+                    if (!err && !g->err &&
+                        (ps->required || !s->allow_partial)) {
                         char msg[300];
                         snprintf(msg, sizeof(msg), "%s: %s", ps->param,
                                  usp_err_text(code));
                         group_fail(g, code, msg);
-                        break;
                     }
-                    continue; /* optional param dropped: reported below? */
+                    if (err || (g->err && s->allow_partial))
+                        break;
+                    continue;
                 }
                 g->required[g->set.n] = ps->required;
                 err = ub_param_list_add(&g->set, full, ps->value,
@@ -1214,6 +1298,22 @@ static int plan_get(struct job *j, const struct ub_tree *tree)
         usp_resolved_free(&rs);
     }
     return err;
+}
+
+/* True if an all-or-nothing request (allow_partial=false) has a part that
+ * failed locally: then nothing at all may reach the device. */
+static bool atomic_failed(const struct job *j)
+{
+    bool partial = j->msg->type == USP_MSG_SET      ? j->msg->set.allow_partial
+                   : j->msg->type == USP_MSG_ADD    ? j->msg->add.allow_partial
+                   : j->msg->type == USP_MSG_DELETE ? j->msg->del.allow_partial
+                                                    : true;
+    if (partial)
+        return false;
+    for (size_t g = 0; g < j->n_groups; g++)
+        if (j->groups[g].err)
+            return true;
+    return false;
 }
 
 /* True if every group failed locally (nothing to send). */
@@ -1377,7 +1477,7 @@ void bridge_req_submit(struct bridge *b, const struct bridge_reply_to *rt,
         job_free(j);
         return;
     }
-    if (j->n_groups == 0 || all_failed(j)) {
+    if (j->n_groups == 0 || all_failed(j) || atomic_failed(j)) {
         /* decided locally: nothing goes to the device */
         if (j->msg->type == USP_MSG_GET)
             bridge_usp_answer_read(b, &j->rt, j->dev, j->msg);
