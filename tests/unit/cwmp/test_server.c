@@ -181,6 +181,45 @@ static void test_cookie_new_connection(void **state)
     run_cookie(1);
 }
 
+
+/* Two CPEs through one connection (a proxy reusing its backend
+ * connection): the second Inform, without the first session's cookie,
+ * starts its own session. */
+static void cl_shared_conn(struct st *t)
+{
+    CURL *e = st_client(t);
+    char inform[4096];
+
+    st_inform(inform, sizeof(inform), 0, "a1", "SHA");
+    st_post(t, e, inform);                          /* r0: session A */
+    curl_easy_setopt(e, CURLOPT_COOKIELIST, "ALL"); /* no cookie for B */
+    st_inform(inform, sizeof(inform), 0, "b1", "SHB");
+    st_post(t, e, inform);                          /* r1: session B */
+    st_post(t, e, NULL);                            /* r2: B ends, 204 */
+    curl_easy_cleanup(e);
+}
+
+static void test_shared_connection(void **state)
+{
+    struct st t;
+
+    (void)state;
+    st_init(&t);
+    t.client = cl_shared_conn;
+    st_run(&t);
+    assert_int_equal(t.r[0].status, 200);
+    assert_int_equal(t.r[1].status, 200);
+    assert_non_null(strstr(t.r[1].body, "InformResponse"));
+    assert_int_equal(t.r[2].status, 204);
+    assert_int_equal(t.n_inform, 2);
+    assert_string_equal(t.devkey, "00D09E-SHB");
+    /* B ended with 204; A (detached) ended at shutdown */
+    assert_int_equal(t.n_end, 2);
+    assert_int_equal(t.end_why[0], CWMP_END_OK);
+    assert_int_equal(t.end_why[1], CWMP_END_SHUTDOWN);
+    st_done(&t);
+}
+
 /* ---- waiting for an RPC (suspend / resume) ---- */
 
 static void later_enqueue(struct st *t)
@@ -1159,6 +1198,7 @@ int main(void)
         cmocka_unit_test(test_full_session),
         cmocka_unit_test(test_version_and_cpe_request),
         cmocka_unit_test(test_cookie_new_connection),
+        cmocka_unit_test(test_shared_connection),
         cmocka_unit_test(test_idle_wait_resume),
         cmocka_unit_test(test_idle_queues_more),
         cmocka_unit_test(test_malformed_and_not_inform),
