@@ -26,7 +26,8 @@
  *    R-WS.11a.  Reconnect per R-WS.19 (m, k; random wait in
  *    [m*k^n, m*k^(n+1)], capped), count reset once established (R-WS.20).
  *  - Every session has a bounded send queue (count, bytes, age; overflow:
- *    UB_EFULL), one message per WRITEABLE callback, and a bounded
+ *    UB_EFULL), up to 32 messages per WRITEABLE callback while the socket
+ *    takes them, and a bounded
  *    reassembly buffer (max_record): an oversized message is dropped
  *    whole and counted; a text frame closes with 1003 (R-WS.16).
  *  - PING on idle and hang-up on silence through lws's retry/idle policy
@@ -426,17 +427,24 @@ static int ws_writeable(struct ws_conn *c, struct lws *wsi)
     if (!c->established)
         return 0; /* can fire unasked during close (stack-notes) */
     mtp__queue_expire(c->w->m, &c->q);
-    struct mtp__item *it = mtp__queue_pop(&c->q);
-    if (!it)
-        return 0;
-    int n = lws_write(wsi, it->buf + it->pre, it->len, LWS_WRITE_BINARY);
-    size_t len = it->len;
-    mtp__item_free(it);
-    if (n < (int)len) {
-        UB_LOGW(MTP_LOG, "ws %llu: write failed", (unsigned long long)c->id);
-        return -1;
+    /* HTTP/1 WebSocket only (no h2 streams), so several writes per
+     * callback are fine while the kernel takes them (lws_send_pipe_choked
+     * also covers lws's own partial-write buffer); bounded per turn so one
+     * busy session cannot starve the loop. */
+    for (int k = 0; k < 32 && c->q.count; k++) {
+        if (k && lws_send_pipe_choked(wsi))
+            break;
+        struct mtp__item *it = mtp__queue_pop(&c->q);
+        int n = lws_write(wsi, it->buf + it->pre, it->len, LWS_WRITE_BINARY);
+        size_t len = it->len;
+        mtp__item_free(it);
+        if (n < (int)len) {
+            UB_LOGW(MTP_LOG, "ws %llu: write failed",
+                    (unsigned long long)c->id);
+            return -1;
+        }
+        c->w->m->stats.tx_records++;
     }
-    c->w->m->stats.tx_records++;
     if (c->q.count)
         lws_callback_on_writable(wsi);
     return 0;

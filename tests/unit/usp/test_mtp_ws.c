@@ -39,6 +39,9 @@ struct side {
     char last_agent[64], last_peer[64];
     uint8_t last[200000];
     size_t last_len;
+    /* sequence check: records "S" + seq (4 bytes) + (seq & 0xff) filler */
+    uint32_t next_seq;
+    int seq_bad;
 };
 
 struct t {
@@ -60,6 +63,49 @@ static void on_record(void *user, const struct usp_mtp_rx *rx)
     assert_true(rx->len <= sizeof(s->last));
     memcpy(s->last, rx->data, rx->len);
     s->last_len = rx->len;
+    if (rx->len >= 5 && rx->data[0] == 'S') {
+        uint32_t seq;
+        memcpy(&seq, rx->data + 1, 4);
+        if (seq != s->next_seq)
+            s->seq_bad++;
+        for (size_t i = 5; i < rx->len; i++)
+            if (rx->data[i] != (uint8_t)seq) {
+                s->seq_bad++;
+                break;
+            }
+        s->next_seq = seq + 1;
+    }
+}
+
+/* Sends n sequence records of varying size (5 B .. ~40 KB) from 'from' on
+ * conn and checks that 'to' gets them all, whole and in order. */
+static void seq_burst(struct t *t, struct side *from, struct side *to,
+                      uint64_t conn, uint32_t n)
+{
+    static uint8_t rec[40000];
+    struct usp_mtp_dest d = {.kind = USP_MTP_WS, .conn_id = conn};
+    int before = to->nrx;
+    to->next_seq = 0;
+    to->seq_bad = 0;
+    uint32_t sent = 0;
+    uint64_t end = uv_hrtime() / 1000000 + 10000;
+    while ((sent < n || to->nrx < before + (int)n) &&
+           uv_hrtime() / 1000000 < end) {
+        while (sent < n) {
+            size_t len = 5 + (sent * 7919u) % (sizeof(rec) - 5);
+            rec[0] = 'S';
+            memcpy(rec + 1, &sent, 4);
+            memset(rec + 5, (uint8_t)sent, len - 5);
+            int err = usp_mtp_send(from->m, &d, rec, len);
+            if (err == UB_EFULL)
+                break;
+            assert_int_equal(err, UB_OK);
+            sent++;
+        }
+        uv_run(&t->loop, UV_RUN_NOWAIT);
+    }
+    assert_int_equal(to->nrx, before + (int)n);
+    assert_int_equal(to->seq_bad, 0);
 }
 
 static void on_ws_state(void *user, uint64_t conn, const char *agent,
@@ -246,12 +292,14 @@ static void test_roundtrip(void **state)
     assert_int_equal(t.b.last_len, 3); /* order kept */
     d.conn_id = 987654;
     assert_int_equal(usp_mtp_send(t.a.m, &d, rec, 3), UB_ENOTFOUND);
+    seq_burst(&t, &t.b, &t.a, bid, 2000);
+    seq_burst(&t, &t.a, &t.b, t.a.last_conn, 2000);
 
     struct usp_mtp_stats st;
     usp_mtp_stats_get(t.a.m, &st);
     assert_int_equal(st.ws_sessions, 1);
-    assert_int_equal(st.rx_records, 1);
-    assert_int_equal(st.tx_records, 2);
+    assert_int_equal(st.rx_records, 2001);
+    assert_int_equal(st.tx_records, 2002);
     teardown(&t);
 }
 
@@ -620,6 +668,8 @@ static void test_tls(void **state)
     PUMP_UNTIL(&t, t.a.nrx == 1, 3000);
     assert_int_equal(t.a.nrx, 1);
     assert_memory_equal(t.a.last, "sec", 3);
+    seq_burst(&t, &t.b, &t.a, good, 1000); /* TLS: partial writes */
+    seq_burst(&t, &t.a, &t.b, t.a.last_conn, 1000);
 
     /* no CA for the self-signed server: refused, retried, never up */
     struct usp_mtp_ws_client_config nc = cc;
