@@ -53,6 +53,7 @@ struct mtp__item {
     uint8_t *buf;
     size_t pre, len;
     char *topic, *resp_topic, *ctype, *err_id; /* MQTT only */
+    int qos;                                   /* MQTT only: 0 or 1 */
 };
 
 /* A bounded FIFO of items (count, bytes, age). */

@@ -31,7 +31,8 @@
  *    to mosquitto by mq_pump() only while the session is up and
  *    mosquitto's own queues are short: QoS 1 at most MQ_SEND_WINDOW
  *    unacknowledged PUBLISHes (tracked by mid until on_publish), QoS 0 only
- *    while mosquitto has nothing unwritten.  So libmosquitto never holds an
+ *    while mosquitto has nothing unwritten.  QoS per record (dest.qos,
+ *    e.g. the controller's PublishQoS) or the broker's default (1).  So libmosquitto never holds an
  *    unbounded backlog.
  *  - MQTT 5 PUBLISH carries Response Topic = the agent's topic (R-MQTT.23),
  *    Content Type (R-MQTT.27) and optionally "usp-err-id" (R-MQTT.29);
@@ -676,7 +677,7 @@ static int mq_publish_item(struct mq_broker *b, struct mtp__item *it,
     }
     if (!rc)
         rc = mosquitto_publish_v5(b->mosq, mid, it->topic, (int)it->len,
-                                  it->buf + it->pre, b->qos, false, props);
+                                  it->buf + it->pre, it->qos, false, props);
     mosquitto_property_free_all(&props);
     return rc;
 }
@@ -685,12 +686,14 @@ static int mq_publish_item(struct mq_broker *b, struct mtp__item *it,
 static void mq_pump(struct mq_broker *b)
 {
     while (b->state == MQ_UP && !b->lost && b->pending.count) {
-        if (b->qos > 0 ? b->inflight_count >= MQ_SEND_WINDOW
-                       : mosquitto_want_write(b->mosq))
+        struct mtp__item *head = UB_CONTAINER_OF(b->pending.head.next,
+                                                 struct mtp__item, link);
+        if (head->qos > 0 ? b->inflight_count >= MQ_SEND_WINDOW
+                          : mosquitto_want_write(b->mosq))
             return;
         struct mtp__item *it = mtp__queue_pop(&b->pending);
         struct mq_inflight *f = NULL;
-        if (b->qos > 0 && !(f = ub_calloc(1, sizeof(*f)))) {
+        if (it->qos > 0 && !(f = ub_calloc(1, sizeof(*f)))) {
             /* put it back and try later */
             ub_list_insert_tail(&b->pending.head, &it->link);
             b->pending.count++;
@@ -736,10 +739,15 @@ int mtp__mqtt_send(struct usp_mtp *m, const struct usp_mtp_dest *d,
                                b->inflight_bytes, len);
     if (err)
         return err;
+    if ((unsigned)d->qos > USP_MTP_QOS_1)
+        return UB_EINVAL;
     struct mtp__item *it = NULL;
     err = mtp__item_new(0, bytes, len, &it);
     if (err)
         return err;
+    it->qos = d->qos == USP_MTP_QOS_DEFAULT ? b->qos
+              : d->qos == USP_MTP_QOS_1     ? 1
+                                            : 0;
     if (b->version == USP_MQTT_V5) {
         it->topic = ub_strdup(d->topic);
         it->resp_topic = ub_strdup(a->topic);
@@ -781,7 +789,7 @@ int usp_mtp_mqtt_add_broker(struct usp_mtp *m,
         return UB_ESTATE;
     if (cfg->version != USP_MQTT_V5 && cfg->version != USP_MQTT_V3_1_1)
         return UB_EINVAL;
-    if (cfg->qos < 0 || cfg->qos > 1)
+    if ((unsigned)cfg->qos > USP_MTP_QOS_1)
         return UB_EINVAL;
     struct mq_broker *b = ub_calloc(1, sizeof(*b));
     if (!b)
@@ -797,7 +805,7 @@ int usp_mtp_mqtt_add_broker(struct usp_mtp *m,
     b->tls_insecure = cfg->tls_insecure;
     b->port = cfg->port ? cfg->port : (cfg->tls ? 8883 : 1883);
     b->keepalive = cfg->keepalive_s ? cfg->keepalive_s : 60;
-    b->qos = cfg->qos ? cfg->qos : 1; /* 0 in the struct = default 1 */
+    b->qos = cfg->qos == USP_MTP_QOS_0 ? 0 : 1;
     b->retry_min_ms = cfg->retry_min_ms ? cfg->retry_min_ms : 5000;
     b->retry_max_ms = cfg->retry_max_ms ? cfg->retry_max_ms : 300000;
     if (b->retry_max_ms < b->retry_min_ms)

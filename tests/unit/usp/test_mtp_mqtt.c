@@ -151,6 +151,7 @@ struct rxrec {
     char errid[64];
     uint8_t data[64];
     size_t len;
+    int qos;
 };
 
 struct t {
@@ -203,6 +204,7 @@ static void ctl_on_message(struct mosquitto *mosq, void *obj,
         return;
     struct rxrec *r = &t->ctl_rx[t->ctl_nrx++];
     snprintf(r->topic, sizeof(r->topic), "%s", msg->topic);
+    r->qos = msg->qos;
     char *s = NULL;
     if (mosquitto_property_read_string(props, MQTT_PROP_RESPONSE_TOPIC, &s,
                                        false)) {
@@ -293,8 +295,8 @@ static void ctl_publish_until_rx(struct t *t, const char *topic,
     assert_int_equal(t->nrx, before + 1);
 }
 
-static void mtp_up(struct t *t, enum usp_mqtt_version v,
-                   const struct usp_mtp_limits *lim)
+static void mtp_up_qos(struct t *t, enum usp_mqtt_version v,
+                       const struct usp_mtp_limits *lim, enum usp_mtp_qos q)
 {
     memset(t, 0, sizeof(*t));
     assert_int_equal(uv_loop_init(&t->loop), 0);
@@ -309,6 +311,7 @@ static void mtp_up(struct t *t, enum usp_mqtt_version v,
         .keepalive_s = 5,
         .retry_min_ms = 100,
         .retry_max_ms = 400,
+        .qos = q,
     };
     assert_int_equal(usp_mtp_mqtt_add_broker(t->m, &cfg, &t->bid), UB_OK);
     assert_int_equal(usp_mtp_mqtt_add_agent(t->m, t->bid, AGENT, NULL),
@@ -316,6 +319,12 @@ static void mtp_up(struct t *t, enum usp_mqtt_version v,
     PUMP_UNTIL(t, t->ups == 1, 5000);
     assert_int_equal(t->ups, 1);
     assert_true(usp_mtp_mqtt_is_up(t->m, t->bid));
+}
+
+static void mtp_up(struct t *t, enum usp_mqtt_version v,
+                   const struct usp_mtp_limits *lim)
+{
+    mtp_up_qos(t, v, lim, USP_MTP_QOS_DEFAULT);
 }
 
 static void mtp_down(struct t *t)
@@ -510,6 +519,47 @@ static void test_reconnect(void **state)
     mtp_down(&t);
 }
 
+/* A QoS 0 broker (the pump's "nothing unwritten" path), a per-record QoS 1
+ * override, and the default QoS 1. */
+static void test_qos(void **state)
+{
+    struct t t;
+    mtp_up_qos(&t, USP_MQTT_V5, NULL, USP_MTP_QOS_0);
+    ctl_connect(&t, MQTT_PROTOCOL_V5);
+    ctl_publish_until_rx(&t, "usp/agents/" AGENT, CTL_TOPIC, "x", 1);
+    struct usp_mtp_dest d = {.kind = USP_MTP_MQTT,
+                             .agent_eid = AGENT,
+                             .broker_id = t.bid,
+                             .topic = CTL_TOPIC};
+    for (int i = 0; i < 15; i++) {
+        uint8_t b = (uint8_t)i;
+        assert_int_equal(usp_mtp_send(t.m, &d, &b, 1), UB_OK);
+    }
+    d.qos = USP_MTP_QOS_1;
+    assert_int_equal(usp_mtp_send(t.m, &d, (const uint8_t *)"\x0f", 1),
+                     UB_OK);
+    d.qos = (enum usp_mtp_qos)7;
+    assert_int_equal(usp_mtp_send(t.m, &d, (const uint8_t *)"z", 1),
+                     UB_EINVAL);
+    PUMP_UNTIL(&t, t.ctl_nrx == 16, 3000);
+    assert_int_equal(t.ctl_nrx, 16);
+    for (int i = 0; i < 16; i++) {
+        assert_int_equal(t.ctl_rx[i].data[0], i);
+        assert_int_equal(t.ctl_rx[i].qos, i < 15 ? 0 : 1);
+    }
+    mtp_down(&t);
+
+    mtp_up(&t, USP_MQTT_V5, NULL);
+    ctl_connect(&t, MQTT_PROTOCOL_V5);
+    d.broker_id = t.bid;
+    d.qos = USP_MTP_QOS_DEFAULT;
+    assert_int_equal(usp_mtp_send(t.m, &d, (const uint8_t *)"q", 1), UB_OK);
+    PUMP_UNTIL(&t, t.ctl_nrx == 1, 3000);
+    assert_int_equal(t.ctl_nrx, 1);
+    assert_int_equal(t.ctl_rx[0].qos, 1);
+    mtp_down(&t);
+}
+
 /* usp_mtp_destroy() right after a send: the record still leaves. */
 static void test_drain_on_destroy(void **state)
 {
@@ -614,6 +664,7 @@ int main(void)
         cmocka_unit_test(test_v311_reply_to),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_reconnect),
+        cmocka_unit_test(test_qos),
         cmocka_unit_test(test_drain_on_destroy),
         cmocka_unit_test(test_tls),
         cmocka_unit_test(test_destroy_while_connecting),

@@ -1416,6 +1416,14 @@ struct usp_mtp_stats {
 };
 void usp_mtp_stats_get(const struct usp_mtp *m, struct usp_mtp_stats *out);
 
+/* MQTT QoS of PUBLISH (and, for a broker, SUBSCRIBE).  R-MQTT.20: 0 and 1
+ * (a PublishQoS of 2 is sent as 1).  The zero value means "default". */
+enum usp_mtp_qos {
+    USP_MTP_QOS_DEFAULT = 0, /* dest: the broker's; broker config: QoS 1 */
+    USP_MTP_QOS_0,
+    USP_MTP_QOS_1,
+};
+
 /* Where to send a record. */
 struct usp_mtp_dest {
     enum usp_mtp_kind kind;
@@ -1427,6 +1435,7 @@ struct usp_mtp_dest {
     const char *content_type; /* MQTT 5; NULL = USP_MTP_CT_MSG */
     const char *usp_err_id;   /* MQTT 5 "usp-err-id" user property; NULL =
                                  none (R-MQTT.29 wants "<to_id>/<msg_id>") */
+    enum usp_mtp_qos qos;     /* e.g. the controller's PublishQoS */
     /* WebSocket */
     uint64_t conn_id; /* from usp_mtp_rx.conn_id, on_ws_state, or
                          usp_mtp_ws_connect() */
@@ -1461,7 +1470,7 @@ struct usp_mtp_mqtt_config {
                                 "usp-endpoint-id" (R-MQTT.13); NULL = none */
     const char *username, *password;
     uint16_t keepalive_s; /* 60 */
-    int qos;              /* publish and subscribe QoS, 0 or 1 (default 1) */
+    enum usp_mtp_qos qos; /* subscribe and default publish QoS: 1 */
     const char *topic_template; /* "usp/agents/{eid}"; {eid} replaced */
     bool tls;
     const char *ca_file, *ca_path, *cert_file, *key_file;
