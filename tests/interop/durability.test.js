@@ -240,3 +240,59 @@ test("kill -9 with queued work: the queue entry and subscriptions survive, the r
   sim = null;
   await dm.stopClean(br.proc);
 });
+
+test("the device dies during a sync: the next session resumes it", async (t) => {
+  const dir = lib.tmpdir("dur-cpe");
+  const br = await lib.startBridge({ sync: { batch: 1 }, usp: { ws_port: -1 } }, { dir });
+  let sim = null;
+  t.after(async () => {
+    if (sim) await sim.kill();
+    await br.proc.kill();
+  });
+  const serial = "DUC000001";
+  const devkey = `${OUI}-${serial}`;
+  const eid = `os::${devkey}`;
+  const model = dm.loadModel(TR181);
+  const stateDir = path.join(dir, "sim-state");
+  fs.mkdirSync(stateDir);
+  const simArgs = ["--serial-prefix", "DUC", "--oui", OUI, "--cr-port", "0", "--state-dir", stateDir];
+
+  sim = await dm.startSimCtl(br.acsUrl, simArgs);
+  await br.proc.wait(new RegExp(`${devkey}: 2181 parameters to read`), 30000);
+  const t0 = Date.now();
+  for (;;) {
+    const c = (await dm.show(br.db, eid)).sync_cursor || "";
+    if (c > "Device.Bridging.Bridge.1.Port.7/") break;
+    assert.ok(Date.now() - t0 < 30000, "the sync cursor does not advance");
+    await lib.sleep(20);
+  }
+  await sim.kill("SIGKILL");
+  sim = null;
+  const end = await br.proc.wait(new RegExp(`${devkey}: (session ended during sync; resumes next time|` +
+                                            "sync interrupted \\(([^)]*)\\); resumes at the next session)"), 40000);
+  t.diagnostic(`bridge noticed the dead device after ${Date.now() - t0} ms: ${end[0]}`);
+  const reg = await dm.show(br.db, eid);
+  assert.strictEqual(reg.sync_state, "in-progress");
+  assert.ok(reg.sync_cursor > "Device.Bridging.Bridge.1.Port.7/", reg.sync_cursor);
+
+  // the device comes back (1 BOOT from its state): the sync resumes
+  const from = br.proc.mark();
+  sim = await dm.startSimCtl(br.acsUrl, simArgs);
+  const res = await br.proc.wait(new RegExp(`${devkey}: full sync of Device\\. \\(generation (\\d+)\\)(, resuming)?`),
+                                 30000, from);
+  assert.deepStrictEqual([res[1], res[2]], ["2", ", resuming"]);
+  const toRead = await br.proc.wait(new RegExp(`${devkey}: (\\d+) parameters to read \\(resumed: (\\d+) kept`),
+                                    30000, from);
+  // the cursor was read after the bridge noticed the end of the session
+  const upTo = [...model].filter(([p, n]) => n.type !== "object" && p <= reg.sync_cursor).length;
+  assert.deepStrictEqual([Number(toRead[1]), Number(toRead[2])], [2181 - upTo, upTo]);
+  await br.proc.wait(new RegExp(`${devkey}: sync complete`), 120000, from);
+  const after = await dm.show(br.db, eid);
+  assert.deepStrictEqual([after.sync_state, after.sync_gen, after.param_count],
+                         ["synced", "2", String(model.size)]);
+  const rows = await dm.dump(br.db, eid);
+  assert.deepStrictEqual(rows.map((r) => r.path), [...model.keys()].sort(dm.dmCompare));
+  await sim.kill();
+  sim = null;
+  await dm.stopClean(br.proc);
+});
