@@ -1519,7 +1519,8 @@ struct usp_mtp_ws_server_config {
 };
 
 /* Starts the one WebSocket listener.  A controller connects to
- * <path_prefix><agent-eid>[?eid=<controller-eid>] with subprotocol v1.usp;
+ * <path_prefix><agent-eid>[?eid=<controller-eid>] with subprotocol v1.usp
+ * (path and query are percent-decoded: a '%' in an id travels as %25);
  * an agent not added with usp_mtp_ws_add_agent() gets its session closed
  * with status 1008 (policy violation).  *bound_port out (may be NULL). */
 int usp_mtp_ws_listen(struct usp_mtp *m,
