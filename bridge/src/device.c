@@ -22,7 +22,8 @@
  *      one-name batch skips it (the parameter vanished between GPN and GPV);
  *   3. pdb_sync_finish deletes rows not seen in this sync generation and
  *      reports removed objects; objects first seen are reported as created
- *      (only for a device that was synced before).  Only then is the device
+ *      (only for a device that was synced before: flag DEV_F_SYNCED_ONCE in
+ *      the registry record, so a resumed re-sync reports them too).  Only then is the device
  *      marked synced.
  * A sync cut short (session end, kill -9) leaves the device IN_PROGRESS with
  * its cursor: the next session resumes after the cursor, in a NEW
@@ -43,6 +44,9 @@
 #include <string.h>
 
 #define MOD "sync"
+
+/* pdb_device.flags bits (the field is the bridge's) */
+#define DEV_F_SYNCED_ONCE 0x1u /* a full sync completed at least once */
 
 struct sync_job {
     struct ub_list link;
@@ -195,6 +199,17 @@ static void sync_finish(struct bridge *b, struct sync_job *j)
     if (!err)
         err = pdb_sync_finish(bt, j->dev, j->gen, NULL, on_deleted_row, &fc,
                               &rows);
+    if (!err && !j->was_synced) {
+        /* remember it, so a later interrupted sync still reports creations */
+        struct pdb_device d;
+        memset(&d, 0, sizeof(d));
+        err = pdb_device_get(pdb_batch_reader(bt), j->dev, &d);
+        if (!err && !(d.flags & DEV_F_SYNCED_ONCE)) {
+            d.flags |= DEV_F_SYNCED_ONCE;
+            err = pdb_device_put(bt, &d, NULL);
+        }
+        pdb_device_clear(&d);
+    }
     if (!err) {
         err = pdb_batch_commit(bt);
         bt = NULL;
@@ -444,6 +459,7 @@ static int start_sync(struct bridge *b, const char *devkey,
     snprintf(j->devkey, sizeof(j->devkey), "%s", devkey);
     j->dev = d->id;
     j->was_synced = d->sync_state == PDB_SYNC_SYNCED ||
+                    (d->flags & DEV_F_SYNCED_ONCE) ||
                     (d->sync_state == PDB_SYNC_NONE && d->param_count > 0);
     j->root = ub_strdup(root);
     j->batch = (size_t)b->cfg->sync_batch;
