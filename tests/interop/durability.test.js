@@ -241,7 +241,7 @@ test("kill -9 with queued work: the queue entry and subscriptions survive, the r
   await dm.stopClean(br.proc);
 });
 
-test("the device dies during a sync: the next session resumes it", async (t) => {
+test("the device goes away during a re-sync: the next session resumes it", async (t) => {
   const dir = lib.tmpdir("dur-cpe");
   const br = await lib.startBridge({ sync: { batch: 1 }, usp: { ws_port: -1 } }, { dir });
   let sim = null;
@@ -257,8 +257,16 @@ test("the device dies during a sync: the next session resumes it", async (t) => 
   fs.mkdirSync(stateDir);
   const simArgs = ["--serial-prefix", "DUC", "--oui", OUI, "--cr-port", "0", "--state-dir", stateDir];
 
+  // a first full sync (batch 1: some seconds)
   sim = await dm.startSimCtl(br.acsUrl, simArgs);
-  await br.proc.wait(new RegExp(`${devkey}: 2181 parameters to read`), 30000);
+  await br.proc.wait(new RegExp(`${devkey}: sync complete: 2181 parameters`), 60000);
+
+  // a re-sync (new SoftwareVersion); while it runs the device gains an
+  // instance and then stops (SIGTERM: it saves its state, the session ends)
+  let from = br.proc.mark();
+  await sim.ctl.ok(`set ${serial} Device.DeviceInfo.SoftwareVersion 5.0.0-sim`);
+  await sim.ctl.ok(`inform ${serial} 1 BOOT`);
+  await br.proc.wait(new RegExp(`${devkey}: 2181 parameters to read`), 30000, from);
   const t0 = Date.now();
   for (;;) {
     const c = (await dm.show(br.db, eid)).sync_cursor || "";
@@ -266,32 +274,45 @@ test("the device dies during a sync: the next session resumes it", async (t) => 
     assert.ok(Date.now() - t0 < 30000, "the sync cursor does not advance");
     await lib.sleep(20);
   }
-  await sim.kill("SIGKILL");
+  assert.strictEqual(await sim.ctl.ok(`add ${serial} Device.Bridging.Bridge.1.Port.`), "7");
+  await sim.kill("SIGTERM");
   sim = null;
   const end = await br.proc.wait(new RegExp(`${devkey}: (session ended during sync; resumes next time|` +
-                                            "sync interrupted \\(([^)]*)\\); resumes at the next session)"), 40000);
-  t.diagnostic(`bridge noticed the dead device after ${Date.now() - t0} ms: ${end[0]}`);
+                                            "sync interrupted \\(([^)]*)\\); resumes at the next session)"),
+                                 40000, from);
+  t.diagnostic(`bridge noticed the end of the session after ${Date.now() - t0} ms: ${end[0]}`);
   const reg = await dm.show(br.db, eid);
-  assert.strictEqual(reg.sync_state, "in-progress");
+  assert.deepStrictEqual([reg.sync_state, reg.sync_gen, reg.software_version],
+                         ["in-progress", "2", "5.0.0-sim"]);
   assert.ok(reg.sync_cursor > "Device.Bridging.Bridge.1.Port.7/", reg.sync_cursor);
 
-  // the device comes back (1 BOOT from its state): the sync resumes
-  const from = br.proc.mark();
+  // the device comes back (1 BOOT from its state): the re-sync resumes,
+  // reads the new instance and reports it as created
+  from = br.proc.mark();
   sim = await dm.startSimCtl(br.acsUrl, simArgs);
   const res = await br.proc.wait(new RegExp(`${devkey}: full sync of Device\\. \\(generation (\\d+)\\)(, resuming)?`),
                                  30000, from);
-  assert.deepStrictEqual([res[1], res[2]], ["2", ", resuming"]);
+  assert.deepStrictEqual([res[1], res[2]], ["3", ", resuming"]);
   const toRead = await br.proc.wait(new RegExp(`${devkey}: (\\d+) parameters to read \\(resumed: (\\d+) kept`),
                                     30000, from);
+  const want = new Map(model);
+  const port7 = dm.templateRows(TR181, "Device.Bridging.Bridge.1.Port.", 7);
+  for (const [p, n] of port7) want.set(p, n);
+  const newParams = [...port7.values()].filter((n) => n.type !== "object").length;
   // the cursor was read after the bridge noticed the end of the session
   const upTo = [...model].filter(([p, n]) => n.type !== "object" && p <= reg.sync_cursor).length;
-  assert.deepStrictEqual([Number(toRead[1]), Number(toRead[2])], [2181 - upTo, upTo]);
-  await br.proc.wait(new RegExp(`${devkey}: sync complete`), 120000, from);
+  assert.deepStrictEqual([Number(toRead[1]), Number(toRead[2])], [2181 - upTo + newParams, upTo]);
+  const done = await br.proc.wait(new RegExp(`${devkey}: sync complete: (\\d+) parameters in \\d+ ms, ` +
+                                             "(\\d+) objects created, (\\d+) removed"), 120000, from);
+  const created = [...br.proc.out.slice(from).matchAll(/object created on the device: (\S+)/g)].map((x) => x[1]);
+  assert.deepStrictEqual(created.sort(), [...port7].filter(([, n]) => n.type === "object").map(([p]) => p)
+    .concat(["Device.Bridging.Bridge.1.Port.7."]).filter((p, i, a) => a.indexOf(p) === i).sort());
+  assert.deepStrictEqual([done[2], done[3]], [String(created.length), "0"]);
   const after = await dm.show(br.db, eid);
   assert.deepStrictEqual([after.sync_state, after.sync_gen, after.param_count],
-                         ["synced", "2", String(model.size)]);
+                         ["synced", "3", String(want.size)]);
   const rows = await dm.dump(br.db, eid);
-  assert.deepStrictEqual(rows.map((r) => r.path), [...model.keys()].sort(dm.dmCompare));
+  assert.deepStrictEqual(rows.map((r) => r.path), [...want.keys()].sort(dm.dmCompare));
   await sim.kill();
   sim = null;
   await dm.stopClean(br.proc);
