@@ -249,6 +249,7 @@ int bridge_start(struct bridge *b)
     if (err)
         UB_LOGE(MOD, "cannot load the request queue: %s", ub_strerror(err));
     b->req_started = !err;
+    b->started = !err;
     return err;
 }
 

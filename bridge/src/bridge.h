@@ -67,6 +67,13 @@ struct bridge {
     bool ws_listening;
     uint16_t ws_port;
     uint32_t mqtt_broker; /* 0 = none */
+    bool started;         /* bridge_start completed */
+    struct {              /* MQTTConnect drip (usp_mtp.c) */
+        uv_timer_t timer;
+        bool timer_init;
+        char **eids;
+        size_t n, next, ctrl;
+    } presence;
     uv_signal_t sig_term, sig_int, sig_hup;
     bool stopping;
     int exit_code;
@@ -172,6 +179,8 @@ void bridge_req_on_inform(struct bridge *b, const char *devkey);
 
 int bridge_mtp_start(struct bridge *b) UB_WARN_UNUSED;
 void bridge_mtp_stop(struct bridge *b);
+/* Sends a new agent's MQTTConnect records (broker up only). */
+void bridge_mtp_presence_agent(struct bridge *b, const char *eid);
 /* Serves a (new) agent on every MTP. */
 int bridge_mtp_add_agent(struct bridge *b, const char *eid) UB_WARN_UNUSED;
 int bridge_usp_send(struct bridge *b, const struct bridge_reply_to *rt,

@@ -47,12 +47,157 @@ static void on_record(void *user, const struct usp_mtp_rx *rx)
     bridge_usp_on_record(b, rx->data, rx->len, &rt);
 }
 
+/* ---- presence: MQTTConnect records ----
+ *
+ * When the broker session comes up, every bridged agent tells each
+ * configured controller (those with a topic) that it is online with an
+ * MQTTConnect record (mapping.md, "Presence").  A fleet has many agents and
+ * the MTP send queue is bounded (overflow: refuse), so the records are
+ * dripped from a timer: each tick sends until the queue refuses, and the
+ * next tick resumes there.  The agent list is a snapshot taken when the
+ * session came up (endpoint IDs only). */
+
+#define PRESENCE_TICK_MS 20
+
+static void presence_free(struct bridge *b)
+{
+    for (size_t i = 0; i < b->presence.n; i++)
+        ub_free(b->presence.eids[i]);
+    ub_free(b->presence.eids);
+    memset(&b->presence.eids, 0, sizeof(b->presence.eids));
+    b->presence.n = b->presence.next = b->presence.ctrl = 0;
+}
+
+static int collect_eid(void *user, const struct pdb_device *d)
+{
+    struct bridge *b = user;
+    char **v;
+
+    if (b->presence.n % 1024 == 0) {
+        v = ub_realloc(b->presence.eids, (b->presence.n + 1024) * sizeof(*v));
+        if (!v)
+            return UB_ENOMEM;
+        b->presence.eids = v;
+    }
+    if (!(b->presence.eids[b->presence.n] = ub_strdup(d->endpoint_id)))
+        return UB_ENOMEM;
+    b->presence.n++;
+    return 0;
+}
+
+/* Sends the MQTTConnect record of agent eid to controller c.  UB_EFULL
+ * when the MTP queue is full (try again later). */
+static int presence_send(struct bridge *b, const char *eid,
+                         const struct bridge_controller *c)
+{
+    struct usp_record rec;
+    struct usp_mtp_dest d;
+    const char *topic = NULL;
+    uint8_t *out = NULL;
+    size_t len = 0;
+    int err;
+
+    err = usp_mtp_mqtt_agent_topic(b->mtp, b->mqtt_broker, eid, &topic);
+    if (err)
+        return err;
+    memset(&rec, 0, sizeof(rec));
+    rec.to_id = c->eid;
+    rec.from_id = eid;
+    rec.kind = USP_REC_MQTT_CONNECT;
+    rec.mqtt_version = strcmp(b->cfg->usp_mqtt_version, "5") == 0
+                           ? USP_MQTT_V5
+                           : USP_MQTT_V3_1_1;
+    rec.mqtt_topic = topic;
+    err = usp_record_encode(&rec, 0, &out, &len);
+    if (err)
+        return err;
+    memset(&d, 0, sizeof(d));
+    d.kind = USP_MTP_MQTT;
+    d.agent_eid = eid;
+    d.broker_id = b->mqtt_broker;
+    d.topic = c->topic;
+    err = usp_mtp_send(b->mtp, &d, out, len);
+    ub_free(out);
+    return err;
+}
+
+static void presence_tick(uv_timer_t *t)
+{
+    struct bridge *b = t->data;
+
+    while (b->presence.next < b->presence.n) {
+        const struct bridge_controller *c = NULL;
+        /* next controller with a topic for the current agent */
+        while (b->presence.ctrl < b->n_controllers &&
+               !*b->controllers[b->presence.ctrl].topic)
+            b->presence.ctrl++;
+        if (b->presence.ctrl >= b->n_controllers) {
+            b->presence.next++;
+            b->presence.ctrl = 0;
+            continue;
+        }
+        c = &b->controllers[b->presence.ctrl];
+        int err = presence_send(b, b->presence.eids[b->presence.next], c);
+        if (err == UB_EFULL)
+            return; /* the queue drains; resume at the next tick */
+        if (err && err != UB_ENOTFOUND)
+            UB_LOGW(MOD, "MQTTConnect of %s to %s not sent: %s",
+                    b->presence.eids[b->presence.next], c->eid,
+                    ub_strerror(err));
+        b->presence.ctrl++;
+    }
+    UB_LOGI(MOD, "MQTTConnect records sent for %zu agents", b->presence.n);
+    uv_timer_stop(t);
+    presence_free(b);
+}
+
+static void presence_start(struct bridge *b)
+{
+    struct pdb_rtxn *r = NULL;
+    bool any = false;
+    int err;
+
+    for (size_t i = 0; i < b->n_controllers; i++)
+        any |= *b->controllers[i].topic != '\0';
+    if (!any || b->stopping)
+        return;
+    presence_free(b);
+    err = pdb_rtxn_begin(b->pdb, &r);
+    if (!err)
+        err = pdb_device_list(r, collect_eid, b);
+    pdb_rtxn_end(r);
+    if (err) {
+        UB_LOGW(MOD, "MQTTConnect records not sent: %s", ub_strerror(err));
+        presence_free(b);
+        return;
+    }
+    uv_timer_start(&b->presence.timer, presence_tick, 0, PRESENCE_TICK_MS);
+}
+
+/* A new agent comes online while the broker is up. */
+void bridge_mtp_presence_agent(struct bridge *b, const char *eid)
+{
+    if (!b->mqtt_broker || !usp_mtp_mqtt_is_up(b->mtp, b->mqtt_broker))
+        return;
+    for (size_t i = 0; i < b->n_controllers; i++) {
+        if (!*b->controllers[i].topic)
+            continue;
+        int err = presence_send(b, eid, &b->controllers[i]);
+        if (err)
+            UB_LOGI(MOD, "MQTTConnect of %s to %s not sent: %s", eid,
+                    b->controllers[i].eid, ub_strerror(err));
+    }
+}
+
 static void on_mqtt_state(void *user, uint32_t broker_id, bool up,
                           const char *response_info)
 {
-    (void)user;
+    struct bridge *b = user;
+
     (void)response_info;
     UB_LOGN(MOD, "MQTT broker %u %s", broker_id, up ? "connected" : "lost");
+    if (up)
+        presence_start(b);
 }
 
 static void on_ws_state(void *user, uint64_t conn_id, const char *agent_eid,
@@ -122,8 +267,12 @@ int bridge_mtp_add_agent(struct bridge *b, const char *eid)
     }
     if (b->mqtt_broker) {
         err = usp_mtp_mqtt_add_agent(b->mtp, b->mqtt_broker, eid, NULL);
-        if (err && err != UB_EEXIST)
+        if (err == UB_EEXIST)
+            return UB_OK;
+        if (err)
             return err;
+        if (b->started)
+            bridge_mtp_presence_agent(b, eid);
     }
     return UB_OK;
 }
@@ -150,6 +299,9 @@ int bridge_mtp_start(struct bridge *b)
     struct pdb_rtxn *r = NULL;
     int err;
 
+    uv_timer_init(b->loop, &b->presence.timer);
+    b->presence.timer.data = b;
+    b->presence.timer_init = true;
     err = usp_mtp_create(b->loop, &cb, NULL, &b->mtp);
     if (err)
         return err;
@@ -210,6 +362,10 @@ int bridge_mtp_start(struct bridge *b)
 
 void bridge_mtp_stop(struct bridge *b)
 {
+    if (b->presence.timer_init &&
+        !uv_is_closing((uv_handle_t *)&b->presence.timer))
+        uv_close((uv_handle_t *)&b->presence.timer, NULL);
+    presence_free(b);
     usp_mtp_destroy(b->mtp);
     b->mtp = NULL;
 }
