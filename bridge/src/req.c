@@ -31,6 +31,10 @@
 
 enum job_state { JOB_NEW = 0, JOB_SENT = 1 };
 
+/* A waiting job whose device has not connected this long after a
+ * Connection Request sends another one (until its deadline). */
+#define CR_RESEND_MS 3000
+
 #define MIXED_MSG                                                              \
     "Device.LocalAgent. objects and device objects cannot be changed in "     \
     "one request: send them separately"
@@ -93,6 +97,7 @@ struct job {
     size_t n_rpcs;
     size_t pending;             /* RPCs sent, not answered */
     bool cr_sent;               /* a Connection Request went out */
+    int64_t cr_at_ms;           /* when (wall ms; 0: none, or no URL) */
     struct usp_agent_perms *perms; /* during planning only */
     char pkey[40];              /* ParameterKey for this request */
 };
@@ -697,7 +702,7 @@ static void complete_add(struct job *j)
     for (size_t g = 0; ar->results && g < j->n_groups; g++) {
         struct group *gr = &j->groups[g];
         struct usp_add_result *res = &ar->results[ar->n_results++];
-        const struct jrpc *add = NULL, *spv = NULL, *gpn = NULL;
+        const struct jrpc *add = NULL, *spv = NULL, *gpn = NULL, *gpv = NULL;
         char path[UB_PATH_MAX + 32];
 
         for (size_t k = 0; k < j->n_rpcs; k++) {
@@ -709,6 +714,8 @@ static void complete_add(struct job *j)
                 spv = &j->rpcs[k];
             else if (j->rpcs[k].step == ST_ADD_GPN)
                 gpn = &j->rpcs[k];
+            else if (j->rpcs[k].step == ST_GPV && !j->rpcs[k].fault)
+                gpv = &j->rpcs[k]; /* values of the new instance */
         }
         res->requested_path = usp_msg_strdup(resp, gr->path);
         if (gr->err || !add || add->fault || gr->rolled_back) {
@@ -728,16 +735,21 @@ static void complete_add(struct job *j)
         if (spv && spv->fault)
             res->param_errs = spv_param_errs(resp, spv, &res->n_param_errs,
                                              true, path);
-        if (gpn) {
-            /* unique keys: Alias (and Name where the table keys on it) */
+        if (gpv || gpn) {
+            /* unique keys: Alias, with its value from the GPV that read
+             * the new instance (GetParameterNames carries no values) */
+            const struct jrpc *src = gpv ? gpv : gpn;
             res->unique_keys = usp_msg_alloc(resp, 2 * sizeof(struct usp_kv));
-            for (size_t i = 0; res->unique_keys && i < gpn->params.n; i++) {
-                const char *rel = gpn->params.v[i].path + strlen(path);
-                if (strcmp(rel, "Alias") == 0) {
+            for (size_t i = 0; res->unique_keys && i < src->params.n; i++) {
+                const char *full = src->params.v[i].path;
+                if (strncmp(full, path, strlen(path)) != 0)
+                    continue;
+                if (strcmp(full + strlen(path), "Alias") == 0 &&
+                    res->n_unique_keys == 0) {
                     res->unique_keys[res->n_unique_keys].key = "Alias";
                     res->unique_keys[res->n_unique_keys++].value =
-                        usp_msg_strdup(resp, gpn->params.v[i].value
-                                                 ? gpn->params.v[i].value
+                        usp_msg_strdup(resp, src->params.v[i].value
+                                                 ? src->params.v[i].value
                                                  : "");
                 }
             }
@@ -1388,8 +1400,10 @@ static void wake_device(struct bridge *b, struct job *j)
         /* every waiting job of this device rides on this request */
         for (struct ub_list *l = b->jobs.next; l != &b->jobs; l = l->next) {
             struct job *o = UB_CONTAINER_OF(l, struct job, link);
-            if (o->dev == j->dev)
+            if (o->dev == j->dev) {
                 o->cr_sent = true;
+                o->cr_at_ms = wall_ms();
+            }
         }
     } else if (err != UB_EAGAIN) {
         UB_LOGW(MOD, "%s: Connection Request not sent: %s", j->devkey,
@@ -1526,8 +1540,13 @@ static void sweep(uv_timer_t *t)
     for (struct ub_list *l = b->jobs.next; l != &b->jobs;) {
         struct job *j = UB_CONTAINER_OF(l, struct job, link);
         l = l->next;
-        if (j->state == JOB_NEW && j->deadline_ms > now && !j->cr_sent) {
-            wake_device(b, j); /* a rate-limited Connection Request */
+        if (j->state == JOB_NEW && j->deadline_ms > now &&
+            (!j->cr_sent ||
+             (j->cr_at_ms && now - j->cr_at_ms >= CR_RESEND_MS))) {
+            /* a rate-limited Connection Request, or one that did not
+             * bring the device (lost, or refused: a device's Digest
+             * nonce table can reject valid credentials under load) */
+            wake_device(b, j);
             continue;
         }
         if (j->state != JOB_NEW || j->deadline_ms > now)
