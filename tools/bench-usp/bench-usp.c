@@ -80,7 +80,7 @@ static const char usage_text[] =
     "  --from EID          controller endpoint ID (self::bench)\n"
     "  --topic T           controller topic = Response Topic\n"
     "                      (usp/controller/bench)\n"
-    "  --agent-topic FMT   agent topic, %s = EID (usp/agent/%s)\n"
+    "  --agent-topic FMT   agent topic, %s = EID (usp/agents/%s)\n"
     "  --qos Q             MQTT QoS of requests and subscription (1)\n"
     "  --timeout S         a run ends after S seconds without a reply (10)\n"
     "  --label NAME        prefix of the output lines (get)\n"
@@ -893,7 +893,7 @@ int main(int argc, char **argv)
     b.runs = 5;
     b.from = "self::bench";
     b.topic = "usp/controller/bench";
-    b.agent_topic = "usp/agent/%s";
+    b.agent_topic = "usp/agents/%s";
     b.qos = 1;
     b.timeout_s = 10;
     b.label = NULL;

@@ -190,6 +190,7 @@ ws_listen = 127.0.0.1
 ws_port = $WS_PORT
 mqtt_broker = 127.0.0.1
 mqtt_port = $MQ_PORT
+mqtt_agent_topic = usp/agents/%s
 controllers = self::bench=usp/controller/bench
 get_policy_paths = Device.DeviceInfo.=live
 request_timeout = 60
@@ -256,7 +257,8 @@ bench() { # label, bench-usp args...
     return 0
 }
 
-MQ=(--broker "127.0.0.1:$MQ_PORT" --broker-pid "$MQ_PID")
+MQ=(--broker "127.0.0.1:$MQ_PORT" --broker-pid "$MQ_PID" --agent-topic 'usp/agents/%s'
+    --topic usp/controller/bench --from self::bench)
 WS=(--ws "ws://127.0.0.1:$WS_PORT/usp/")
 # (a) answered by the bridge itself
 bench get-param-mqtt "${MQ[@]}" --to "$EIDS" --get Device.LocalAgent.EndpointID -n "$N" -w "$W" -r "$RUNS"
