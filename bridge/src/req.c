@@ -1191,6 +1191,22 @@ static int plan_set(struct job *j, const struct ub_tree *tree)
     return err;
 }
 
+/* The first instance of a table (its children are its instances). */
+struct first_inst {
+    char path[UB_PATH_MAX + 1];
+    bool found;
+};
+
+static int on_first_inst(void *user, const struct ub_node *n)
+{
+    struct first_inst *f = user;
+    if (n->type != UB_T_OBJECT || strlen(n->path) >= sizeof(f->path))
+        return 0;
+    memcpy(f->path, n->path, strlen(n->path) + 1);
+    f->found = true;
+    return 1; /* stop */
+}
+
 static int plan_add(struct job *j, const struct ub_tree *tree)
 {
     const struct usp_add *a = &j->msg->add;
@@ -1234,10 +1250,23 @@ static int plan_add(struct job *j, const struct ub_tree *tree)
             group_fail(g, USP_ERR_PERMISSION_DENIED, "no permission to add");
             continue;
         }
+        /* types for the SetParameterValues of the new instance: from a
+         * sibling instance in the cache (xsi:type as the device has it) */
+        struct first_inst fi = {{0}, false};
+        (void)tree->ops->children(tree->ctx, path, on_first_inst, &fi);
         for (size_t i = 0; i < a->objs[o].n_params; i++) {
             const struct usp_param_setting *ps = &a->objs[o].params[i];
+            enum ub_type ty = UB_T_STRING;
+            if (fi.found) {
+                char full[UB_PATH_MAX + 64];
+                struct node_info pi = {0};
+                snprintf(full, sizeof(full), "%s%s", fi.path, ps->param);
+                if (tree->ops->lookup(tree->ctx, full, on_info, &pi) == UB_OK &&
+                    pi.found && !pi.object && pi.type)
+                    ty = pi.type;
+            }
             g->required[g->set.n] = ps->required;
-            err = ub_param_list_add(&g->set, ps->param, ps->value, UB_T_STRING);
+            err = ub_param_list_add(&g->set, ps->param, ps->value, ty);
             if (err)
                 break;
         }
