@@ -481,6 +481,61 @@ static int on_alias(void *user, const struct ub_node *n)
     return 0;
 }
 
+/* A hosted instance: every unique key of its table (from the hosted
+ * schema's key sets, e.g. Subscription: Alias, Recipient, ID). */
+static int hosted_unique_keys(struct inst_walk *w, const char *inst,
+                              struct usp_curr_inst *ci)
+{
+    struct usp_get_supported_dm flags = {.first_level_only = true,
+                                         .return_unique_key_sets = true};
+    struct usp_sdm_result sr;
+    const struct usp_sdm_obj *o = NULL;
+    char *schema = ub_path_to_schema(inst);
+    size_t cap = 0;
+    int err;
+
+    if (!schema)
+        return UB_ENOMEM;
+    memset(&sr, 0, sizeof(sr));
+    err = usp_agent_gsdm(w->resp, schema, &flags, NULL, &sr);
+    for (size_t i = 0; !err && i < sr.n_objs && !o; i++)
+        if (strcmp(sr.objs[i].path, schema) == 0)
+            o = &sr.objs[i];
+    ub_free(schema);
+    if (err == UB_ENOTFOUND || !o)
+        return UB_OK;
+    if (err)
+        return err;
+    for (size_t k = 0; k < o->n_key_sets; k++)
+        cap += o->key_sets[k].n_keys;
+    if (!cap)
+        return UB_OK;
+    ci->unique_keys = usp_msg_alloc(w->resp, cap * sizeof(*ci->unique_keys));
+    if (!ci->unique_keys)
+        return UB_ENOMEM;
+    for (size_t k = 0; k < o->n_key_sets; k++) {
+        for (size_t i = 0; i < o->key_sets[k].n_keys; i++) {
+            const char *name = o->key_sets[k].keys[i];
+            char kpath[UB_PATH_MAX + 64];
+            struct alias_lookup v = {{0}, false};
+            bool dup = false;
+            for (size_t d = 0; d < ci->n_unique_keys; d++)
+                dup = dup || strcmp(ci->unique_keys[d].key, name) == 0;
+            snprintf(kpath, sizeof(kpath), "%s%s", inst, name);
+            if (dup || w->tree->ops->lookup(w->tree->ctx, kpath, on_alias,
+                                            &v) != UB_OK || !v.found)
+                continue;
+            ci->unique_keys[ci->n_unique_keys].key = name;
+            ci->unique_keys[ci->n_unique_keys].value =
+                usp_msg_strdup(w->resp, v.value);
+            if (!ci->unique_keys[ci->n_unique_keys].value)
+                return UB_ENOMEM;
+            ci->n_unique_keys++;
+        }
+    }
+    return UB_OK;
+}
+
 static int on_inst_node(void *user, const struct ub_node *n)
 {
     struct inst_walk *w = user;
@@ -515,6 +570,8 @@ static int on_inst_node(void *user, const struct ub_node *n)
     ci->path = usp_msg_strdup(w->resp, n->path);
     if (!ci->path)
         return UB_ENOMEM;
+    if (usp_agent_path_is_hosted(n->path))
+        return hosted_unique_keys(w, n->path, ci);
     snprintf(apath, sizeof(apath), "%sAlias", n->path);
     if (w->tree->ops->lookup(w->tree->ctx, apath, on_alias, &al) == UB_OK &&
         al.found) {

@@ -143,8 +143,12 @@ async function uspJsScenarios(t, usp, eid, tag) {
     assert.strictEqual(await within(usp.get(`${path}NotifType`)), "ObjectCreation");
     assert.strictEqual(await within(usp.get(`${path}ReferenceList`)), ref);
 
+    // GetInstances gives every unique key of the table (Alias; Recipient + ID)
     const inst = await within(usp.instances("Device.LocalAgent.Subscription."));
-    assert.ok(inst[0].currInsts.some((c) => c.instantiatedObjPath === path), JSON.stringify(inst));
+    const mine = inst[0].currInsts.find((c) => c.instantiatedObjPath === path);
+    assert.ok(mine, JSON.stringify(inst));
+    assert.deepStrictEqual(mine.uniqueKeys, { Alias: ok.uniqueKeys.Alias,
+      Recipient: "Device.LocalAgent.Controller.1", ID: id });
 
     assert.deepStrictEqual(await within(usp.del(path)), [path]);
     await rejectsWith(usp.get(path), 7026);
@@ -160,8 +164,8 @@ async function uspJsScenarios(t, usp, eid, tag) {
     assert.strictEqual(first[0].requestedPath, "Device.LocalAgent.Controller.");
     assert.deepStrictEqual(first[0].currInsts.map((c) => c.instantiatedObjPath),
       CONTROLLERS.map((_, i) => `Device.LocalAgent.Controller.${i + 1}.`));
-    assert.deepStrictEqual(first[0].currInsts.map((c) => c.uniqueKeys && c.uniqueKeys.Alias),
-      CONTROLLERS.map((_, i) => `cpe-${i + 1}`));
+    assert.deepStrictEqual(first[0].currInsts.map((c) => c.uniqueKeys),
+      CONTROLLERS.map((c, i) => ({ EndpointID: c, Alias: `cpe-${i + 1}` })));
     // not first level only: the controllers' MTP instances too
     const all = await within(usp.instances("Device.LocalAgent.Controller.", { firstLevelOnly: false }));
     const paths = all[0].currInsts.map((c) => c.instantiatedObjPath);
