@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MOD "req"
 
@@ -102,9 +103,15 @@ struct job {
     char pkey[40];              /* ParameterKey for this request */
 };
 
+/* Wall-clock milliseconds: deadlines are stored (durable queue) and must
+ * survive a restart, so not the monotonic clock; whole seconds would cut
+ * up to 1 s off a request_timeout. */
 static int64_t wall_ms(void)
 {
-    return ub_wall_s() * 1000;
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+        return ub_wall_s() * 1000;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void group_free(struct group *g)

@@ -456,8 +456,8 @@ test("a device that does not connect: Error 7000 at the deadline, nothing applie
     assert.strictEqual(e.msg, "the device did not connect before the request deadline; " +
                               "nothing was changed");
   }
-  // the deadline is kept in whole wall-clock seconds and swept every second
-  assert.ok(dt >= 1900 && dt < 10000, `answered after ${dt} ms (request_timeout 3 s)`);
+  // request_timeout 3 s; the deadlines are swept every second
+  assert.ok(dt >= 2900 && dt < 10000, `answered after ${dt} ms (request_timeout 3 s)`);
   const show = await lib.run(lib.bins.db, ["--db", br.db, "show", eid]);
   assert.doesNotMatch(show.stdout, /queue/i, "the expired request is still queued:\n" + show.stdout);
 
