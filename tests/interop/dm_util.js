@@ -97,6 +97,24 @@ function templateRows(file, table, n) {
   return rows;
 }
 
+// Runs a tool to completion; resolves { code, stdout, stderr } once its
+// output is fully read ('close', not 'exit': lib.run resolves on 'exit',
+// when the last stdout chunks may still be in the pipe, so under load it
+// returned empty or cut output with code 0).
+function run(cmd, args, { timeoutMs = 30000 } = {}) {
+  const { spawn } = require("node:child_process");
+  return new Promise((resolve, reject) => {
+    const c = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "", stderr = "";
+    c.stdout.on("data", (d) => { stdout += d; });
+    c.stderr.on("data", (d) => { stderr += d; });
+    const t = setTimeout(() => { c.kill("SIGKILL"); reject(new Error(`${cmd} timed out: ${stderr}`)); },
+                         timeoutMs);
+    c.on("error", (e) => { clearTimeout(t); reject(e); });
+    c.on("close", (code) => { clearTimeout(t); resolve({ code, stdout, stderr }); });
+  });
+}
+
 // `uspbridge-db dump` -> array of {path, type, access, notif, value, age},
 // in output order.
 function parseDump(text) {
@@ -112,14 +130,14 @@ function parseDump(text) {
 }
 
 async function dump(db, eid, prefix) {
-  const r = await lib.run(lib.bins.db, ["--db", db, "dump", eid, ...(prefix ? [prefix] : [])]);
+  const r = await run(lib.bins.db, ["--db", db, "dump", eid, ...(prefix ? [prefix] : [])]);
   if (r.code !== 0) throw new Error(`uspbridge-db dump ${eid}: ${r.code} ${r.stderr}`);
   return parseDump(r.stdout);
 }
 
 // `uspbridge-db show` -> { field: value } (registry fields, "key: value").
 async function show(db, eid) {
-  const r = await lib.run(lib.bins.db, ["--db", db, "show", eid]);
+  const r = await run(lib.bins.db, ["--db", db, "show", eid]);
   if (r.code !== 0) throw new Error(`uspbridge-db show ${eid}: ${r.code} ${r.stderr}`);
   const o = { _text: r.stdout };
   for (const line of r.stdout.split("\n")) {
@@ -131,7 +149,7 @@ async function show(db, eid) {
 
 // `uspbridge-db list` -> [{id, eid, cwmp, last, sync, params}]
 async function list(db) {
-  const r = await lib.run(lib.bins.db, ["--db", db, "list"]);
+  const r = await run(lib.bins.db, ["--db", db, "list"]);
   if (r.code !== 0) throw new Error(`uspbridge-db list: ${r.code} ${r.stderr}`);
   return r.stdout.split("\n").slice(1).filter(Boolean).map((l) => {
     const f = l.trim().split(/\s+/);
@@ -170,5 +188,5 @@ async function stopClean(proc) {
   if (ex.code !== 0) throw new Error(`${proc.name} exit ${JSON.stringify(ex)}\n${proc.out.slice(-2000)}`);
 }
 
-module.exports = { stopClean, MODELS, SimControl, startSimCtl, loadModel, templateRows,
+module.exports = { run, stopClean, MODELS, SimControl, startSimCtl, loadModel, templateRows,
                    parseDump, dump, show, list, dmCompare };

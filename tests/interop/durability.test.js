@@ -140,7 +140,7 @@ test("kill -9 during a full sync: in-progress in the store, resumed after restar
 
 // usp-ctl over the USP WebSocket MTP
 function uspCtl(br, eid, args, timeoutS = 10) {
-  return lib.run(lib.bins.ctl, ["--ws", `ws://127.0.0.1:${br.wsPort}${br.wsPrefix}${eid}`,
+  return dm.run(lib.bins.ctl, ["--ws", `ws://127.0.0.1:${br.wsPort}${br.wsPrefix}${eid}`,
                                 "--agent", eid, "--timeout", String(timeoutS), ...args],
                  { timeoutMs: (timeoutS + 10) * 1000 });
 }
@@ -203,8 +203,13 @@ test("kill -9 with queued work: the queue entry and subscriptions survive, the r
   assert.ok(q2, `queue entry survives kill -9:\n${reg._text}`);
   assert.deepStrictEqual([q2[1], q2[2], q2[3]], [q[1], "0", q[3]]);
   assert.strictEqual(reg.sync_state, "synced");
-  const agent = await lib.run(lib.bins.db, ["--db", br.db, "--agent", "dump", eid, subPath]);
+  const agent = await dm.run(lib.bins.db, ["--db", br.db, "--agent", "dump", eid, subPath]);
   assert.strictEqual(agent.code, 0, agent.stderr);
+  if (!agent.stdout) {
+    const all = await dm.run(lib.bins.db, ["--db", br.db, "--agent", "dump", eid, "Device.LocalAgent.Subscription."]);
+    assert.fail(`${subPath} not in the store after kill -9 (AddResp:\n${add.stdout})\n` +
+                `stored subscriptions:\n${all.stdout}${all.stderr}\nbridge log:\n${br.proc.out.slice(-6000)}`);
+  }
   assert.match(agent.stdout, new RegExp(`^${subPath.replace(/\./g, "\\.")}ID\\t\\S+\\t\\S+\\t\\S+\\tdur-sub-1\\t`, "m"));
   assert.match(agent.stdout, new RegExp(`^${subPath.replace(/\./g, "\\.")}ReferenceList\\t[^\\n]*\\tDevice\\.Time\\.NTPServer1\\t`, "m"));
 

@@ -59,7 +59,7 @@ function sh(cwd, cmd, timeoutMs = 60000) {
     c.stderr.on("data", (d) => { stderr += d; });
     const t = setTimeout(() => { c.kill("SIGKILL"); reject(new Error(`timed out: ${cmd}\n${stderr}`)); },
                          timeoutMs);
-    c.on("exit", (code) => { clearTimeout(t); resolve({ code, stdout, stderr }); });
+    c.on("close", (code) => { clearTimeout(t); resolve({ code, stdout, stderr }); }); // all output read
   });
 }
 
