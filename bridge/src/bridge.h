@@ -68,6 +68,7 @@ struct bridge {
     uint16_t ws_port;
     uint32_t mqtt_broker; /* 0 = none */
     bool started;         /* bridge_start completed */
+    bool saw_corrupt;     /* a read hit a corrupt row (usp_req.c) */
     struct {              /* MQTTConnect drip (usp_mtp.c) */
         uv_timer_t timer;
         bool timer_init;
@@ -128,6 +129,11 @@ struct agent_tree {
 int agent_tree_open(struct agent_tree *t, struct bridge *b,
                     struct pdb_rtxn *r, uint32_t dev) UB_WARN_UNUSED;
 void agent_tree_close(struct agent_tree *t);
+
+/* resync.c: cache repair. */
+/* Marks the device for a full re-sync at its next session (after a corrupt
+ * row was read); logs failures. */
+void bridge_mark_unsynced(struct bridge *b, uint32_t dev);
 
 /* usp_req.c: USP records for bridged agents. */
 int bridge_controllers_parse(struct bridge *b) UB_WARN_UNUSED;

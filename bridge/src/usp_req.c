@@ -427,15 +427,18 @@ static int get_one_path(struct bridge *b, const struct ub_tree *tree,
             ub_free(o.big);
         }
     }
+out:
     if (err == UB_ECORRUPT) {
+        /* a stored row failed its checksum: report it, re-sync the device
+         * (marked by the caller once the read transaction has ended) */
         res->err_code = USP_ERR_INTERNAL_ERROR;
         res->err_msg = usp_msg_strdup(resp, "cached data corrupt; device re-sync scheduled");
+        res->n_resolved = 0;
+        b->saw_corrupt = true;
         err = UB_OK;
     }
-out:
     usp_resolved_free(&rs);
     usp_path_free(p);
-    (void)b;
     return err;
 }
 
@@ -941,10 +944,20 @@ out:
     if (tree_open)
         agent_tree_close(&at);
     pdb_rtxn_end(r);
+    r = NULL;
+    if (err == UB_ECORRUPT)
+        b->saw_corrupt = true;
+    if (b->saw_corrupt) {
+        b->saw_corrupt = false;
+        bridge_mark_unsynced(b, dev);
+    }
     if (err) {
         UB_LOGW(MOD, "%s %s from %s failed: %s", usp_msg_type_name(req->type),
                 req->msg_id, rt->controller, ub_strerror(err));
-        send_error(b, rt, req->msg_id, err_to_usp(err), NULL);
+        send_error(b, rt, req->msg_id, err_to_usp(err),
+                   err == UB_ECORRUPT
+                       ? "cached data corrupt; device re-sync scheduled"
+                       : NULL);
     } else {
         bridge_usp_send_msg(b, rt, resp);
     }
