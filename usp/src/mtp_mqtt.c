@@ -844,6 +844,10 @@ int usp_mtp_mqtt_add_broker(struct usp_mtp *m,
                              b->version == USP_MQTT_V5 ? MQTT_PROTOCOL_V5
                                                        : MQTT_PROTOCOL_V311))
         goto fail_mosq;
+    /* Small request/response records: without TCP_NODELAY each reply waits
+     * for the broker's delayed ACK (~40 ms seen on loopback). */
+    if (mosquitto_int_option(b->mosq, MOSQ_OPT_TCP_NODELAY, 1))
+        goto fail_mosq;
     if (b->username &&
         mosquitto_username_pw_set(b->mosq, b->username, b->password))
         goto fail_mosq;
