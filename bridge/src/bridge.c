@@ -250,6 +250,7 @@ int bridge_start(struct bridge *b)
         UB_LOGE(MOD, "cannot load the request queue: %s", ub_strerror(err));
     b->req_started = !err;
     b->started = !err;
+    bridge_flush_start(b);
     return err;
 }
 
@@ -265,6 +266,7 @@ void bridge_stop(struct bridge *b)
     if (b->stopping)
         return;
     b->stopping = true;
+    bridge_flush_stop(b);
     if (b->req_started)
         bridge_req_stop(b);
     bridge_mtp_stop(b);

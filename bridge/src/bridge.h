@@ -69,6 +69,12 @@ struct bridge {
     uint32_t mqtt_broker; /* 0 = none */
     bool started;         /* bridge_start completed */
     bool saw_corrupt;     /* a read hit a corrupt row (usp_req.c) */
+    struct {              /* background store flush (resync.c) */
+        uv_timer_t timer;
+        bool timer_init, busy;
+        uv_work_t work;
+        int result;
+    } flush;
     struct {              /* MQTTConnect drip (usp_mtp.c) */
         uv_timer_t timer;
         bool timer_init;
@@ -134,6 +140,9 @@ void agent_tree_close(struct agent_tree *t);
 /* Marks the device for a full re-sync at its next session (after a corrupt
  * row was read); logs failures. */
 void bridge_mark_unsynced(struct bridge *b, uint32_t dev);
+/* With [store] nosync: flush the store every sync_interval_ms off-loop. */
+void bridge_flush_start(struct bridge *b);
+void bridge_flush_stop(struct bridge *b);
 
 /* usp_req.c: USP records for bridged agents. */
 int bridge_controllers_parse(struct bridge *b) UB_WARN_UNUSED;

@@ -122,9 +122,16 @@ static const struct opt opts[] = {
     {"store", "map_max_mb", OPT_LONG, O(store_map_max_mb), "65536", 1,
      1L << 30, NULL, false,
      "Largest LMDB map in MiB; a full map is reported, never a crash."},
-    {"store", "nosync", OPT_BOOL, O(store_nosync), "false", 0, 0, NULL, false,
-     "Skip fsync on commit (faster; the last commits may be lost on power "
-     "failure, never corrupted)."},
+    {"store", "nosync", OPT_BOOL, O(store_nosync), "true", 0, 0, NULL, false,
+     "Commit without fsync and flush to disk every sync_interval_ms from a "
+     "worker thread instead.  A crash or kill -9 of the daemon loses "
+     "nothing either way (the data is in the OS page cache); a power loss "
+     "or kernel crash may lose the last sync_interval_ms of commits, never "
+     "corrupt the store.  false: fsync on every commit (each live request "
+     "then costs several fsyncs)."},
+    {"store", "sync_interval_ms", OPT_LONG, O(store_sync_interval_ms), "1000",
+     10, 3600000, NULL, false,
+     "With nosync: how often the store is flushed to disk."},
 
     {"sync", "batch", OPT_LONG, O(sync_batch), "200", 1, 100000, NULL, false,
      "Parameters per GetParameterValues during a full sync."},

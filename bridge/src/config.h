@@ -48,6 +48,7 @@ struct bridge_config {
     long store_map_size_mb;
     long store_map_max_mb;
     bool store_nosync;
+    long store_sync_interval_ms;
     /* [sync] */
     long sync_batch;
     char *sync_periodic_paths;
