@@ -283,6 +283,9 @@ void bridge_destroy(struct bridge *b)
 {
     bridge_sync_destroy_all(b);
     bridge_req_destroy(b);
+    bridge_perms_forget_all(b);
+    ub_free(b->perm_cache);
+    b->perm_cache = NULL;
     cwmp_server_destroy(b->cwmp);
     b->cwmp = NULL;
     if (b->pdb && b->cfg->store_nosync && pdb_env_sync(b->pdb))

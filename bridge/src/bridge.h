@@ -96,9 +96,17 @@ struct bridge {
     size_t n_jobs;
     uv_timer_t req_timer;
     bool req_started;
+    struct bridge_perm_entry *perm_cache; /* BRIDGE_PERM_CACHE entries */
     struct bridge_policy policies[BRIDGE_MAX_POLICIES];
     size_t n_policies;
     int64_t default_max_age_s;
+};
+
+#define BRIDGE_PERM_CACHE 1024
+struct bridge_perm_entry {
+    uint32_t dev;
+    char controller[USP_ID_MAX + 1];
+    struct usp_agent_perms *perms; /* owned; NULL = empty slot */
 };
 
 /* CWMP RPCs one USP request may need (Add of many objects, etc.). */
@@ -156,8 +164,14 @@ void hosted_store_rw(struct hosted_store *hs, struct pdb_batch *bt,
                      uint32_t dev);
 int bridge_hosted_init(struct bridge *b, struct pdb_batch *bt, uint32_t dev,
                        const char *eid) UB_WARN_UNUSED;
+/* The controller's permissions on agent dev, from a cache: *out is
+ * borrowed until the next bridge_perms_load / bridge_perms_forget call
+ * (use it synchronously, never keep it across loop callbacks). */
 int bridge_perms_load(struct bridge *b, uint32_t dev, const char *controller,
-                      struct usp_agent_perms **out) UB_WARN_UNUSED;
+                      const struct usp_agent_perms **out) UB_WARN_UNUSED;
+/* Drops the cached permissions of agent dev (its hosted objects changed). */
+void bridge_perms_forget(struct bridge *b, uint32_t dev);
+void bridge_perms_forget_all(struct bridge *b);
 /* True if the agent's Controller table has this enabled controller; its
  * MQTT topic is copied into topic when given. */
 bool bridge_controller_known(struct bridge *b, uint32_t dev,

@@ -139,19 +139,80 @@ int bridge_hosted_init(struct bridge *b, struct pdb_batch *bt, uint32_t dev,
 
 /* ---- permissions ---- */
 
-int bridge_perms_load(struct bridge *b, uint32_t dev, const char *controller,
-                      struct usp_agent_perms **out)
+/* Permission sets are cached per (agent, controller): loading them reads
+ * every ControllerTrust row of the agent (the biggest cost of a Get, seen
+ * in profiles).  The cache is a small direct-mapped table; an entry is
+ * dropped when that agent's hosted objects change (bridge_perms_forget),
+ * which is the only way roles and permissions change. */
+static size_t perm_slot(uint32_t dev, const char *controller)
 {
+    uint32_t h = 2166136261u ^ dev;
+    for (const char *c = controller; *c; c++)
+        h = (h ^ (unsigned char)*c) * 16777619u;
+    return h % BRIDGE_PERM_CACHE;
+}
+
+int bridge_perms_load(struct bridge *b, uint32_t dev, const char *controller,
+                      const struct usp_agent_perms **out)
+{
+    struct bridge_perm_entry *e;
+    struct usp_agent_perms *p = NULL;
     struct pdb_rtxn *r = NULL;
     struct hosted_store hs;
-    int err = pdb_rtxn_begin(b->pdb, &r);
+    int err;
 
+    if (!b->perm_cache) {
+        b->perm_cache = ub_calloc(BRIDGE_PERM_CACHE, sizeof(*b->perm_cache));
+        if (!b->perm_cache)
+            return UB_ENOMEM;
+    }
+    e = &b->perm_cache[perm_slot(dev, controller)];
+    if (e->perms && e->dev == dev && strcmp(e->controller, controller) == 0) {
+        *out = e->perms;
+        return UB_OK;
+    }
+    err = pdb_rtxn_begin(b->pdb, &r);
     if (err)
         return err;
     hosted_store_ro(&hs, r, dev);
-    err = usp_agent_perms_load(&hs.st, controller, out);
+    err = usp_agent_perms_load(&hs.st, controller, &p);
     pdb_rtxn_end(r);
-    return err;
+    if (err)
+        return err;
+    usp_agent_perms_free(e->perms);
+    e->perms = NULL;
+    if (strlen(controller) < sizeof(e->controller)) {
+        e->dev = dev;
+        memcpy(e->controller, controller, strlen(controller) + 1);
+        e->perms = p;
+        *out = p;
+        return UB_OK;
+    }
+    /* not cacheable (cannot happen: IDs are bounded by the decoder) */
+    usp_agent_perms_free(p);
+    return UB_ETOOBIG;
+}
+
+void bridge_perms_forget(struct bridge *b, uint32_t dev)
+{
+    if (!b->perm_cache)
+        return;
+    for (size_t i = 0; i < BRIDGE_PERM_CACHE; i++) {
+        if (b->perm_cache[i].perms && b->perm_cache[i].dev == dev) {
+            usp_agent_perms_free(b->perm_cache[i].perms);
+            b->perm_cache[i].perms = NULL;
+        }
+    }
+}
+
+void bridge_perms_forget_all(struct bridge *b)
+{
+    if (!b->perm_cache)
+        return;
+    for (size_t i = 0; i < BRIDGE_PERM_CACHE; i++) {
+        usp_agent_perms_free(b->perm_cache[i].perms);
+        b->perm_cache[i].perms = NULL;
+    }
 }
 
 bool bridge_controller_known(struct bridge *b, uint32_t dev,
@@ -211,7 +272,7 @@ void bridge_hosted_write(struct bridge *b, const struct bridge_reply_to *rt,
     struct hosted_store hs;
     struct usp_agent_view view;
     struct ub_tree tree;
-    struct usp_agent_perms *perms = NULL;
+    const struct usp_agent_perms *perms = NULL;
     struct usp_agent_caller who;
     struct usp_msg *resp = NULL;
     bool partial, failed = false;
@@ -369,6 +430,7 @@ void bridge_hosted_write(struct bridge *b, const struct bridge_reply_to *rt,
     }
     err = pdb_batch_commit(bt);
     bt = NULL;
+    bridge_perms_forget(b, dev); /* roles or permissions may have changed */
     if (!err)
         bridge_usp_send_msg(b, rt, resp);
 out:
@@ -387,5 +449,4 @@ out:
         bridge_usp_send_msg(b, rt, &e);
     }
     usp_msg_free(resp);
-    usp_agent_perms_free(perms);
 }

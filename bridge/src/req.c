@@ -99,7 +99,7 @@ struct job {
     size_t pending;             /* RPCs sent, not answered */
     bool cr_sent;               /* a Connection Request went out */
     int64_t cr_at_ms;           /* when (wall ms; 0: none, or no URL) */
-    struct usp_agent_perms *perms; /* during planning only */
+    const struct usp_agent_perms *perms; /* during planning (borrowed) */
     char pkey[40];              /* ParameterKey for this request */
 };
 
@@ -1382,7 +1382,6 @@ static int plan(struct job *j)
     if (!err)
         err = pdb_rtxn_begin(j->b->pdb, &r);
     if (err) {
-        usp_agent_perms_free(j->perms);
         j->perms = NULL;
         return err;
     }
@@ -1398,7 +1397,6 @@ static int plan(struct job *j)
         agent_tree_close(&at);
     }
     pdb_rtxn_end(r);
-    usp_agent_perms_free(j->perms);
     j->perms = NULL;
     return err;
 }

@@ -873,7 +873,7 @@ void bridge_usp_answer_read(struct bridge *b, const struct bridge_reply_to *rt,
     struct pdb_rtxn *r = NULL;
     struct agent_tree at;
     struct usp_msg *resp = NULL;
-    struct usp_agent_perms *perms = NULL;
+    const struct usp_agent_perms *perms = NULL; /* cached, borrowed */
     bool tree_open = false;
     int err;
 
@@ -962,7 +962,6 @@ out:
         bridge_usp_send_msg(b, rt, resp);
     }
     usp_msg_free(resp);
-    usp_agent_perms_free(perms);
 }
 
 /* Does the Get need the device ("live" policy, or cache older than the
