@@ -137,10 +137,13 @@ static const struct opt opts[] = {
      "Parameters per GetParameterValues during a full sync."},
     {"sync", "periodic_paths", OPT_STR, O(sync_periodic_paths), "", 0, 0,
      NULL, false,
-     "Comma-separated subtrees re-read from each device every "
-     "periodic_interval seconds (empty: none)."},
+     "Comma-separated object paths (e.g. Device.WiFi.,Device.Hosts.) "
+     "re-read from each synced device at its periodic Inform when their "
+     "cached values are older than periodic_interval seconds; one subtree "
+     "per session (empty: none)."},
     {"sync", "periodic_interval", OPT_LONG, O(sync_periodic_interval), "3600",
-     60, 86400 * 30, NULL, false, "Seconds between periodic re-syncs."},
+     1, 86400 * 30, NULL, false,
+     "Age in seconds after which a periodic_paths subtree is re-read."},
 
     {"usp", "endpoint_scheme", OPT_STR, O(usp_endpoint_scheme), "os", 0, 0,
      schemes, false,
@@ -416,6 +419,32 @@ int bridge_config_validate(const struct bridge_config *c, char *err,
     if (c->store_map_max_mb < c->store_map_size_mb) {
         snprintf(err, errsz, "[store] map_max_mb is below map_size_mb");
         return UB_ECONFIG;
+    }
+    {
+        const char *p = c->sync_periodic_paths;
+        while (p && *p) {
+            const char *end = strchr(p, ',');
+            size_t n = end ? (size_t)(end - p) : strlen(p);
+            char path[UB_PATH_MAX + 1];
+            while (n && *p == ' ') {
+                p++;
+                n--;
+            }
+            while (n && p[n - 1] == ' ')
+                n--;
+            if (n >= sizeof(path)) {
+                snprintf(err, errsz, "[sync] periodic_paths: path too long");
+                return UB_ECONFIG;
+            }
+            memcpy(path, p, n);
+            path[n] = '\0';
+            if (!ub_path_is_valid(path) || !ub_path_is_object(path)) {
+                snprintf(err, errsz, "[sync] periodic_paths: '%s' is not an "
+                         "object path like Device.WiFi.", path);
+                return UB_ECONFIG;
+            }
+            p = end ? end + 1 : NULL;
+        }
     }
     if (!strstr(c->usp_mqtt_agent_topic, "%s") ||
         strchr(strstr(c->usp_mqtt_agent_topic, "%s") + 1, '%')) {

@@ -66,6 +66,7 @@ struct sync_job {
     size_t created, deleted, stored;
     size_t kept;         /* resumed sync: rows kept from before the cursor */
     uint64_t started_ms;
+    bool full;           /* full sync (else a periodic subtree refresh) */
 };
 
 static int cmp_param_path(const void *a, const void *b)
@@ -197,9 +198,9 @@ static void sync_finish(struct bridge *b, struct sync_job *j)
 
     err = pdb_batch_begin(b->pdb, &bt);
     if (!err)
-        err = pdb_sync_finish(bt, j->dev, j->gen, NULL, on_deleted_row, &fc,
-                              &rows);
-    if (!err && !j->was_synced) {
+        err = pdb_sync_finish(bt, j->dev, j->gen, j->full ? NULL : j->root,
+                              on_deleted_row, &fc, &rows);
+    if (!err && j->full && !j->was_synced) {
         /* remember it, so a later interrupted sync still reports creations */
         struct pdb_device d;
         memset(&d, 0, sizeof(d));
@@ -223,9 +224,9 @@ static void sync_finish(struct bridge *b, struct sync_job *j)
         b->stats.objects_created += j->created;
         b->stats.objects_deleted += j->deleted;
         UB_LOGN(MOD,
-                "%s: sync complete: %zu parameters in %llu ms, %zu objects "
+                "%s: %s complete: %zu parameters in %llu ms, %zu objects "
                 "created, %zu removed, %zu stale rows dropped",
-                j->devkey, j->stored,
+                j->devkey, j->full ? "sync" : "subtree refresh", j->stored,
                 (unsigned long long)(ub_now_ms() - j->started_ms), j->created,
                 j->deleted, rows);
     }
@@ -487,10 +488,98 @@ static int start_sync(struct bridge *b, const char *devkey,
         ub_free(j);
         return err;
     }
+    j->full = true;
     ub_list_insert_tail(&b->sync_jobs, &j->link);
     b->n_sync_jobs++;
     UB_LOGI(MOD, "%s: full sync of %s (generation %u)%s", devkey, root, j->gen,
             j->cursor ? ", resuming" : "");
+    return UB_OK;
+}
+
+/* ---- periodic subtree refresh ([sync] periodic_paths) ---- */
+
+struct age_scan {
+    int64_t oldest_ok;
+    bool stale, any;
+};
+
+static int on_row_age(void *user, const struct ub_param *p)
+{
+    struct age_scan *a = user;
+    if (p->type == UB_T_OBJECT)
+        return 0;
+    a->any = true;
+    if (p->updated_at < a->oldest_ok) {
+        a->stale = true;
+        return 1;
+    }
+    return 0;
+}
+
+/* On a periodic Inform of a synced device: the first configured subtree
+ * whose cached values are older than periodic_interval is re-read (GPN +
+ * batched GPV of that subtree, rows not seen any more are dropped).  One
+ * subtree per session keeps sessions short; the others follow at later
+ * Informs. */
+static int start_subtree_refresh(struct bridge *b, const char *devkey,
+                                 const struct pdb_device *d,
+                                 struct pdb_batch *bt)
+{
+    const char *p = b->cfg->sync_periodic_paths;
+    char prefix[UB_PATH_MAX + 1];
+
+    while (p && *p) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        struct age_scan a = {ub_wall_s() - b->cfg->sync_periodic_interval,
+                             false, false};
+        struct sync_job *j;
+        int err;
+
+        while (n && *p == ' ') {
+            p++;
+            n--;
+        }
+        if (n == 0 || n >= sizeof(prefix))
+            goto next;
+        memcpy(prefix, p, n);
+        prefix[n] = '\0';
+        while (n && prefix[n - 1] == ' ')
+            prefix[--n] = '\0';
+        err = pdb_param_iter(pdb_batch_reader(bt), PDB_PARAMS, d->id, prefix,
+                             on_row_age, &a);
+        if (err && err != 1 && err != UB_ENOTFOUND)
+            return err;
+        if (a.any && !a.stale)
+            goto next;
+        j = ub_calloc(1, sizeof(*j));
+        if (!j)
+            return UB_ENOMEM;
+        snprintf(j->devkey, sizeof(j->devkey), "%s", devkey);
+        j->dev = d->id;
+        j->was_synced = true;
+        j->root = ub_strdup(prefix);
+        j->batch = j->batch_max = (size_t)b->cfg->sync_batch;
+        j->started_ms = ub_now_ms();
+        ub_param_list_init(&j->names, 0);
+        if (!j->root) {
+            ub_free(j);
+            return UB_ENOMEM;
+        }
+        err = pdb_sync_begin(bt, d->id, prefix, &j->gen);
+        if (err) {
+            ub_free(j->root);
+            ub_free(j);
+            return err;
+        }
+        ub_list_insert_tail(&b->sync_jobs, &j->link);
+        b->n_sync_jobs++;
+        UB_LOGI(MOD, "%s: periodic refresh of %s (generation %u)", devkey,
+                prefix, j->gen);
+        return UB_OK;
+    next:
+        p = end ? end + 1 : NULL;
+    }
     return UB_OK;
 }
 
@@ -612,6 +701,12 @@ int bridge_device_inform(struct bridge *b, const char *devkey,
         err = start_sync(b, devkey, &d, bt, root);
         if (err)
             goto out;
+    } else if (*b->cfg->sync_periodic_paths && has_event(in, "2 PERIODIC") &&
+               !job_find(b, devkey)) {
+        err = start_subtree_refresh(b, devkey, &d, bt);
+        if (err)
+            goto out;
+        need_sync = job_find(b, devkey) != NULL; /* queue its GPN below */
     }
     err = pdb_batch_commit(bt);
     bt = NULL;

@@ -182,7 +182,8 @@ function run(cmd, args, { timeoutMs = 30000, input = null } = {}) {
     c.stdout.on("data", (d) => { stdout += d; });
     c.stderr.on("data", (d) => { stderr += d; });
     const t = setTimeout(() => { c.kill("SIGKILL"); reject(new Error(`${cmd} timed out: ${stderr}`)); }, timeoutMs);
-    c.on("exit", (code) => { clearTimeout(t); children.delete(c); resolve({ code, stdout, stderr }); });
+    // 'close', not 'exit': 'exit' can fire before stdout/stderr are drained
+    c.on("close", (code) => { clearTimeout(t); children.delete(c); resolve({ code, stdout, stderr }); });
     if (input !== null) c.stdin.end(input); else c.stdin.end();
   });
 }
