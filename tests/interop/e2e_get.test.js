@@ -46,6 +46,15 @@ test("bridged devices answer usp-js over WebSocket and MQTT", async (t) => {
     }
   });
 
+  await t.test("usp-ctl Set addressed by a search expression", async () => {
+    const r = await lib.run(lib.bins.ctl, [
+      "--ws", `ws://127.0.0.1:${br.wsPort}${br.wsPrefix}${eid}`, "--agent", eid,
+      "set", 'Device.LocalAgent.Controller.[EndpointID=="self::usp-ctl"].PeriodicNotifInterval=600']);
+    assert.strictEqual(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /affected_path: "Device\.LocalAgent\.Controller\.\d+\."/);
+    assert.match(r.stdout, /key: "PeriodicNotifInterval"\s+value: "600"/);
+  });
+
   await t.test("Get over MQTT 5 through mosquitto", async () => {
     const connect = require("usp-js").default;
     const usp = await connect({

@@ -348,11 +348,34 @@ static void on_record(void *user, const struct usp_mtp_rx *rx)
 
 /* "A.B.C=v" -> obj "A.B.", param "C", value "v" (in caller buffers owned
  * by m).  Returns false on bad syntax. */
+/* The '=' that separates PATH from VALUE: the first one outside a search
+ * expression ("A.[Name==\"x\"].P=v" splits before "v"). */
+static const char *setting_eq(const char *arg)
+{
+    int depth = 0;
+    bool quoted = false;
+
+    for (const char *p = arg; *p; p++) {
+        if (quoted) {
+            quoted = *p != '"';
+        } else if (*p == '"') {
+            quoted = depth > 0;
+        } else if (*p == '[') {
+            depth++;
+        } else if (*p == ']' && depth > 0) {
+            depth--;
+        } else if (*p == '=' && depth == 0) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
 static bool split_setting(struct usp_msg *m, const char *arg,
                           const char **obj, const char **param,
                           const char **value)
 {
-    const char *eq = strchr(arg, '=');
+    const char *eq = setting_eq(arg);
     if (!eq || eq == arg)
         return false;
     size_t plen = (size_t)(eq - arg);
