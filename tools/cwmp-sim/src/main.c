@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char usage_text[] =
@@ -370,6 +372,11 @@ int main(int argc, char **argv)
     if (strncmp(o.acs_url, "http://", 7) != 0 &&
         strncmp(o.acs_url, "https://", 8) != 0)
         return bad("acs", o.acs_url);
+    if (o.state_dir && mkdir(o.state_dir, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "cwmp-sim: cannot create --state-dir %s: %s\n",
+                o.state_dir, strerror(errno));
+        return 2;
+    }
     if (!o.model_file)
         o.model_file = default_model(o.quirks & SIM_Q_TR098);
     if (o.json)
