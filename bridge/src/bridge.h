@@ -28,6 +28,12 @@ struct bridge_controller {
     char topic[256]; /* MQTT reply topic when a request carries none */
 };
 
+/* A controller whose WebSocket server the agents connect to. */
+struct bridge_ws_ctrl {
+    char eid[USP_ID_MAX + 1];
+    char url[512];
+};
+
 enum bridge_mtp { BRIDGE_MTP_MQTT = 1, BRIDGE_MTP_WS };
 
 /* Where to send the answer to a received record: captured by value at
@@ -91,6 +97,8 @@ struct bridge {
     struct bridge_stats stats;
     struct bridge_controller controllers[BRIDGE_MAX_CONTROLLERS];
     size_t n_controllers;
+    struct bridge_ws_ctrl ws_ctrls[BRIDGE_MAX_CONTROLLERS];
+    size_t n_ws_ctrls;
     /* requests running on devices (req.c) */
     struct ub_list jobs;
     size_t n_jobs;

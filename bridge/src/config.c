@@ -176,6 +176,13 @@ static const struct opt opts[] = {
      NULL, false,
      "Known controllers: comma-separated 'endpoint-id=reply-topic' entries "
      "(reply-topic used when a request carries no MQTT Response Topic)."},
+    {"usp", "ws_controllers", OPT_STR, O(usp_ws_controllers), "", 0, 0, NULL,
+     false,
+     "Controllers that run a WebSocket server the agents connect to: "
+     "comma-separated 'endpoint-id=ws://host:port/path' (or wss://) entries. "
+     "Every bridged agent keeps its own session to each (R-WS.4), "
+     "reconnecting with the TR-369 backoff; the controller is also added "
+     "to the known controllers."},
     {"usp", "untrusted_role", OPT_STR, O(usp_untrusted_role), "refuse", 0, 0,
      NULL, false,
      "What an unknown controller may do: refuse (default), or the name of a "

@@ -66,6 +66,7 @@ struct bridge_config {
     char *usp_mqtt_password;
     char *usp_mqtt_agent_topic;
     char *usp_controllers;
+    char *usp_ws_controllers;
     char *usp_untrusted_role;
     long usp_request_timeout;
     long usp_max_pending;

@@ -254,12 +254,39 @@ int bridge_usp_send(struct bridge *b, const struct bridge_reply_to *rt,
     return usp_mtp_send(b->mtp, &d, rec, len);
 }
 
+/* Agent as WebSocket client: one session per agent and controller server
+ * (R-WS.4); usp/ reconnects with the R-WS.19 backoff and queues what is
+ * sent while the session is down (bounded). */
+static int ws_connect_agent(struct bridge *b, const char *eid)
+{
+    for (size_t i = 0; i < b->n_ws_ctrls; i++) {
+        struct usp_mtp_ws_client_config wc;
+        uint64_t conn = 0;
+        int err;
+
+        memset(&wc, 0, sizeof(wc));
+        wc.url = b->ws_ctrls[i].url;
+        wc.agent_eid = eid;
+        wc.controller_eid = b->ws_ctrls[i].eid;
+        err = usp_mtp_ws_connect(b->mtp, &wc, &conn);
+        if (err)
+            return err;
+        UB_LOGD(MOD, "agent %s connects to controller %s at %s (ws %llu)", eid,
+                b->ws_ctrls[i].eid, b->ws_ctrls[i].url,
+                (unsigned long long)conn);
+    }
+    return UB_OK;
+}
+
 int bridge_mtp_add_agent(struct bridge *b, const char *eid)
 {
     int err;
 
     if (!b->mtp)
         return UB_OK;
+    err = ws_connect_agent(b, eid);
+    if (err)
+        return err;
     if (b->ws_listening) {
         err = usp_mtp_ws_add_agent(b->mtp, eid);
         if (err && err != UB_EEXIST)

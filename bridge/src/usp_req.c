@@ -100,6 +100,54 @@ int bridge_policies_parse(struct bridge *b)
 
 /* ---- controllers ---- */
 
+static int ws_controllers_parse(struct bridge *b)
+{
+    const char *p = b->cfg->usp_ws_controllers;
+
+    while (p && *p) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char item[600];
+        char *eq;
+        struct bridge_ws_ctrl *w;
+
+        while (n && (*p == ' ' || *p == '\t')) {
+            p++;
+            n--;
+        }
+        if (n >= sizeof(item) || b->n_ws_ctrls >= BRIDGE_MAX_CONTROLLERS ||
+            b->n_controllers >= BRIDGE_MAX_CONTROLLERS) {
+            UB_LOGE(MOD, "[usp] ws_controllers: entry too long or too many");
+            return UB_ECONFIG;
+        }
+        memcpy(item, p, n);
+        item[n] = '\0';
+        eq = strchr(item, '=');
+        w = &b->ws_ctrls[b->n_ws_ctrls];
+        if (!eq || (strncmp(eq + 1, "ws://", 5) != 0 &&
+                    strncmp(eq + 1, "wss://", 6) != 0)) {
+            UB_LOGE(MOD, "[usp] ws_controllers: '%s' is not "
+                    "<endpoint-id>=ws[s]://host:port/path", item);
+            return UB_ECONFIG;
+        }
+        *eq = '\0';
+        if (usp_eid_check(item) != UB_OK || !scopy(w->eid, sizeof(w->eid), item) ||
+            !scopy(w->url, sizeof(w->url), eq + 1)) {
+            UB_LOGE(MOD, "[usp] ws_controllers: '%s' is not an endpoint ID",
+                    item);
+            return UB_ECONFIG;
+        }
+        b->n_ws_ctrls++;
+        if (!bridge_controller_find(b, w->eid)) {
+            struct bridge_controller *c = &b->controllers[b->n_controllers++];
+            memcpy(c->eid, w->eid, sizeof(c->eid));
+            c->topic[0] = '\0';
+        }
+        p = end ? end + 1 : NULL;
+    }
+    return UB_OK;
+}
+
 int bridge_controllers_parse(struct bridge *b)
 {
     const char *p = b->cfg->usp_controllers;
@@ -141,7 +189,7 @@ int bridge_controllers_parse(struct bridge *b)
         }
         p = end ? end + 1 : NULL;
     }
-    return UB_OK;
+    return ws_controllers_parse(b);
 }
 
 const struct bridge_controller *bridge_controller_find(const struct bridge *b,
