@@ -368,7 +368,8 @@ static const char *setting_eq(const char *arg)
             return p;
         }
     }
-    return NULL;
+    /* unbalanced brackets: let the agent judge the path (7008) */
+    return strchr(arg, '=');
 }
 
 static bool split_setting(struct usp_msg *m, const char *arg,
