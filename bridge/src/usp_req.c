@@ -269,6 +269,31 @@ uint32_t bridge_perm_check_expr(const struct usp_agent_perms *perms,
     return usp_agent_perm_check(perms, prefix, op);
 }
 
+/* Parses a requested path the controller may read.  On a syntax error
+ * (7008) or a refusal (7006) the code and message are set and *p stays
+ * NULL. */
+static int parse_readable(struct usp_msg *resp, const char *text,
+                          const struct usp_agent_perms *perms,
+                          struct usp_path **p, uint32_t *code,
+                          const char **msg)
+{
+    struct usp_path_err perr;
+    int err;
+
+    *p = NULL;
+    if ((*code = bridge_perm_check_expr(perms, text, USP_AGENT_OP_READ))) {
+        *msg = usp_msg_strdup(resp, "no read permission on this path");
+        return UB_OK;
+    }
+    err = usp_path_parse(text, p, &perr);
+    if (err == UB_EPROTO) {
+        *code = USP_ERR_INVALID_PATH_SYNTAX;
+        *msg = usp_msg_strdup(resp, perr.msg);
+        return UB_OK;
+    }
+    return err;
+}
+
 /* ---- Get ---- */
 
 struct get_walk {
@@ -394,25 +419,15 @@ static int get_one_path(struct bridge *b, const struct ub_tree *tree,
                         const struct usp_agent_perms *perms)
 {
     struct usp_path *p = NULL;
-    struct usp_path_err perr;
     struct usp_resolved rs;
     struct get_walk w;
     int err;
 
     memset(&rs, 0, sizeof(rs));
     res->requested_path = usp_msg_strdup(resp, text);
-    if ((res->err_code = bridge_perm_check_expr(perms, text, USP_AGENT_OP_READ))) {
-        res->err_msg = usp_msg_strdup(resp, "no read permission on this path");
-        return UB_OK;
-    }
-    err = usp_path_parse(text, &p, &perr);
-    if (err == UB_EPROTO) {
-        res->err_code = USP_ERR_INVALID_PATH_SYNTAX;
-        res->err_msg = usp_msg_strdup(resp, perr.msg);
-        return UB_OK;
-    }
-    if (err)
-        return err;
+    err = parse_readable(resp, text, perms, &p, &res->err_code, &res->err_msg);
+    if (err || !p)
+        return err; /* a syntax or permission error is in the result */
     if (usp_path_get_kind(p) == USP_PATH_COMMAND ||
         usp_path_get_kind(p) == USP_PATH_EVENT) {
         res->err_code = USP_ERR_INVALID_PATH;
@@ -642,24 +657,14 @@ static int instances_one_path(const struct ub_tree *tree, struct usp_msg *resp,
                               const struct usp_agent_perms *perms)
 {
     struct usp_path *p = NULL;
-    struct usp_path_err perr;
     struct usp_resolved rs;
     int err;
 
     memset(&rs, 0, sizeof(rs));
     res->requested_path = usp_msg_strdup(resp, text);
-    if ((res->err_code = bridge_perm_check_expr(perms, text, USP_AGENT_OP_READ))) {
-        res->err_msg = usp_msg_strdup(resp, "no read permission on this path");
-        return UB_OK;
-    }
-    err = usp_path_parse(text, &p, &perr);
-    if (err == UB_EPROTO) {
-        res->err_code = USP_ERR_INVALID_PATH_SYNTAX;
-        res->err_msg = usp_msg_strdup(resp, perr.msg);
-        return UB_OK;
-    }
-    if (err)
-        return err;
+    err = parse_readable(resp, text, perms, &p, &res->err_code, &res->err_msg);
+    if (err || !p)
+        return err; /* a syntax or permission error is in the result */
     if (usp_path_get_kind(p) != USP_PATH_OBJECT) {
         res->err_code = USP_ERR_INVALID_PATH;
         res->err_msg = usp_msg_strdup(resp, "GetInstances takes object paths");
