@@ -11,7 +11,18 @@
 #include <ub/mapping.h>
 #include <ub/pdb.h>
 #include <ub/usp.h>
+#include <string.h>
 #include <uv.h>
+
+/* Bounded string copy: false (and nothing copied) if s does not fit d. */
+static inline bool bridge_scopy(char *d, size_t n, const char *s)
+{
+    size_t l = strlen(s);
+    if (l >= n)
+        return false;
+    memcpy(d, s, l + 1);
+    return true;
+}
 
 struct bridge_stats {
     uint64_t informs, devices_registered, syncs_completed, objects_created,

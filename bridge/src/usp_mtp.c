@@ -18,14 +18,6 @@
 
 #define MOD "mtp"
 
-static bool scopy(char *d, size_t n, const char *s)
-{
-    size_t l = strlen(s);
-    if (l >= n)
-        return false;
-    memcpy(d, s, l + 1);
-    return true;
-}
 
 static void on_record(void *user, const struct usp_mtp_rx *rx)
 {
@@ -36,7 +28,7 @@ static void on_record(void *user, const struct usp_mtp_rx *rx)
     if (rx->kind == USP_MTP_MQTT) {
         rt.mtp = BRIDGE_MTP_MQTT;
         rt.broker_id = rx->broker_id;
-        if (rx->reply_topic && !scopy(rt.topic, sizeof(rt.topic), rx->reply_topic)) {
+        if (rx->reply_topic && !bridge_scopy(rt.topic, sizeof(rt.topic), rx->reply_topic)) {
             UB_LOGI(MOD, "reply topic too long: record dropped");
             return;
         }

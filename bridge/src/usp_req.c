@@ -26,16 +26,6 @@
 
 #define MOD "usp"
 
-/* Bounded string copy; returns false (and copies nothing) if s does not
- * fit.  Avoids snprintf("%s") truncation diagnostics on fixed buffers. */
-static bool scopy(char *d, size_t n, const char *s)
-{
-    size_t l = strlen(s);
-    if (l >= n)
-        return false;
-    memcpy(d, s, l + 1);
-    return true;
-}
 
 /* ---- Get policies ---- */
 
@@ -131,8 +121,8 @@ static int ws_controllers_parse(struct bridge *b)
             return UB_ECONFIG;
         }
         *eq = '\0';
-        if (usp_eid_check(item) != UB_OK || !scopy(w->eid, sizeof(w->eid), item) ||
-            !scopy(w->url, sizeof(w->url), eq + 1)) {
+        if (usp_eid_check(item) != UB_OK || !bridge_scopy(w->eid, sizeof(w->eid), item) ||
+            !bridge_scopy(w->url, sizeof(w->url), eq + 1)) {
             UB_LOGE(MOD, "[usp] ws_controllers: '%s' is not an endpoint ID",
                     item);
             return UB_ECONFIG;
@@ -180,8 +170,8 @@ int bridge_controllers_parse(struct bridge *b)
                         item);
                 return UB_ECONFIG;
             }
-            if (!scopy(c->eid, sizeof(c->eid), item) ||
-                !scopy(c->topic, sizeof(c->topic), eq ? eq + 1 : "")) {
+            if (!bridge_scopy(c->eid, sizeof(c->eid), item) ||
+                !bridge_scopy(c->topic, sizeof(c->topic), eq ? eq + 1 : "")) {
                 UB_LOGE(MOD, "[usp] controllers: entry too long");
                 return UB_ECONFIG;
             }
@@ -1182,8 +1172,8 @@ void bridge_usp_on_record(struct bridge *b, const uint8_t *buf, size_t len,
         UB_LOGI(MOD, "bad record (%zu bytes): %s", len, diag.msg);
         /* R-MTP.5: answer with an Error when the sender is identifiable */
         if (diag.ids_valid && bridge_controller_find(b, diag.from_id)) {
-            scopy(rt->controller, sizeof(rt->controller), diag.from_id);
-            scopy(rt->agent, sizeof(rt->agent), diag.to_id);
+            bridge_scopy(rt->controller, sizeof(rt->controller), diag.from_id);
+            bridge_scopy(rt->agent, sizeof(rt->agent), diag.to_id);
             if (usp_record_error_build(&diag, diag.to_id, &eb, &el) == UB_OK &&
                 bridge_usp_send(b, rt, eb, el) != UB_OK)
                 UB_LOGD(MOD, "error reply to %.64s not sent", diag.from_id);
@@ -1192,8 +1182,8 @@ void bridge_usp_on_record(struct bridge *b, const uint8_t *buf, size_t len,
         return;
     }
     /* both fit: the decoder bounds IDs to USP_ID_MAX */
-    scopy(rt->controller, sizeof(rt->controller), rec->from_id);
-    scopy(rt->agent, sizeof(rt->agent), rec->to_id);
+    bridge_scopy(rt->controller, sizeof(rt->controller), rec->from_id);
+    bridge_scopy(rt->agent, sizeof(rt->agent), rec->to_id);
 
     /* Exit if the record is not for a bridged agent */
     err = pdb_rtxn_begin(b->pdb, &r);
