@@ -212,6 +212,16 @@ void bridge_usp_send_msg(struct bridge *b, const struct bridge_reply_to *rt,
 void bridge_usp_answer_read(struct bridge *b, const struct bridge_reply_to *rt,
                             uint32_t dev, const struct usp_msg *req);
 
+/* payload.c: durable queue entries.  encode: rt and msg borrowed, o
+ * initialised here (free with ub_buf_free).  decode: *msg points into
+ * payload (borrowed); UB_ECORRUPT for anything malformed. */
+int bridge_job_payload_encode(const struct bridge_reply_to *rt,
+                              const uint8_t *msg, size_t len,
+                              struct ub_buf *o) UB_WARN_UNUSED;
+int bridge_job_payload_decode(const void *payload, size_t len,
+                              struct bridge_reply_to *rt, const uint8_t **msg,
+                              size_t *msg_len) UB_WARN_UNUSED;
+
 /* req.c: requests that run on the CWMP device. */
 int bridge_req_start(struct bridge *b) UB_WARN_UNUSED;
 void bridge_req_stop(struct bridge *b);

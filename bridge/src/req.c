@@ -152,90 +152,6 @@ static void job_free(struct job *j)
     ub_free(j);
 }
 
-/* ---- durable queue payload ---- */
-
-/* payload: "UBJ1" | mtp u8 | broker u32 | ws u64 | 3 strings (u16 len +
- * bytes) controller, agent, topic | msg bytes (rest) */
-static int put_u(struct ub_buf *o, uint64_t v, int n)
-{
-    uint8_t t[8];
-    for (int i = 0; i < n; i++)
-        t[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
-    return ub_buf_append(o, t, (size_t)n);
-}
-
-static int put_s(struct ub_buf *o, const char *s)
-{
-    size_t l = strlen(s);
-    int err = put_u(o, l, 2);
-    return err ? err : ub_buf_append(o, s, l);
-}
-
-static int job_payload(const struct bridge_reply_to *rt, const uint8_t *msg,
-                       size_t len, struct ub_buf *o)
-{
-    int err;
-
-    ub_buf_init(o, 1 << 20);
-    if ((err = ub_buf_append(o, "UBJ1", 4)) || (err = put_u(o, rt->mtp, 1)) ||
-        (err = put_u(o, rt->broker_id, 4)) || (err = put_u(o, rt->ws_conn, 8)) ||
-        (err = put_s(o, rt->controller)) || (err = put_s(o, rt->agent)) ||
-        (err = put_s(o, rt->topic)) || (err = ub_buf_append(o, msg, len)))
-        return err;
-    return UB_OK;
-}
-
-static bool get_u(const uint8_t **p, const uint8_t *end, int n, uint64_t *v)
-{
-    if (end - *p < n)
-        return false;
-    *v = 0;
-    for (int i = 0; i < n; i++)
-        *v = (*v << 8) | (*p)[i];
-    *p += n;
-    return true;
-}
-
-static bool get_s(const uint8_t **p, const uint8_t *end, char *d, size_t dsz)
-{
-    uint64_t l;
-    if (!get_u(p, end, 2, &l) || l >= dsz || end - *p < (ptrdiff_t)l)
-        return false;
-    memcpy(d, *p, l);
-    d[l] = '\0';
-    *p += l;
-    return true;
-}
-
-static int job_unpayload(const void *payload, size_t len,
-                         struct bridge_reply_to *rt, const uint8_t **msg,
-                         size_t *msg_len)
-{
-    const uint8_t *p = payload, *end = p + len;
-    uint64_t v;
-
-    memset(rt, 0, sizeof(*rt));
-    if (len < 4 || memcmp(p, "UBJ1", 4) != 0)
-        return UB_ECORRUPT;
-    p += 4;
-    if (!get_u(&p, end, 1, &v))
-        return UB_ECORRUPT;
-    rt->mtp = (enum bridge_mtp)v;
-    if (!get_u(&p, end, 4, &v))
-        return UB_ECORRUPT;
-    rt->broker_id = (uint32_t)v;
-    if (!get_u(&p, end, 8, &v))
-        return UB_ECORRUPT;
-    rt->ws_conn = v;
-    if (!get_s(&p, end, rt->controller, sizeof(rt->controller)) ||
-        !get_s(&p, end, rt->agent, sizeof(rt->agent)) ||
-        !get_s(&p, end, rt->topic, sizeof(rt->topic)))
-        return UB_ECORRUPT;
-    *msg = p;
-    *msg_len = (size_t)(end - p);
-    return UB_OK;
-}
-
 /* ---- answering ---- */
 
 static void job_answer(struct job *j, struct usp_msg *resp)
@@ -1539,7 +1455,7 @@ void bridge_req_submit(struct bridge *b, const struct bridge_reply_to *rt,
         return;
     }
     j->deadline_ms = wall_ms() + (int64_t)b->cfg->usp_request_timeout * 1000;
-    err = job_payload(&j->rt, raw, raw_len, &payload);
+    err = bridge_job_payload_encode(&j->rt, raw, raw_len, &payload);
     if (!err)
         err = pdb_batch_begin(b->pdb, &bt);
     if (!err)
@@ -1612,7 +1528,7 @@ static int on_queue_entry(void *user, const struct pdb_queue_entry *e)
     struct usp_msg *m = NULL;
     struct job *j = NULL;
 
-    if (job_unpayload(e->payload, e->payload_len, &rt, &raw, &raw_len) ||
+    if (bridge_job_payload_decode(e->payload, e->payload_len, &rt, &raw, &raw_len) ||
         usp_msg_decode(raw, raw_len, &m)) {
         UB_LOGE(MOD, "%s: unreadable queue entry %llu dropped", lc->devkey,
                 (unsigned long long)e->seq);
