@@ -192,10 +192,46 @@ static void on_mqtt_state(void *user, uint32_t broker_id, bool up,
         presence_start(b);
 }
 
+/* R-WS.8: on a session the agent opened to a controller's WebSocket
+ * server, the agent's first record is a WebSocketConnectRecord. */
+static void ws_send_connect_record(struct bridge *b, uint64_t conn_id,
+                                   const char *agent_eid,
+                                   const char *peer_eid)
+{
+    struct usp_record rec;
+    struct usp_mtp_dest d;
+    uint8_t *out = NULL;
+    size_t len = 0;
+    int err;
+
+    memset(&rec, 0, sizeof(rec));
+    rec.to_id = peer_eid;
+    rec.from_id = agent_eid;
+    rec.kind = USP_REC_WS_CONNECT;
+    err = usp_record_encode(&rec, 0, &out, &len);
+    if (!err) {
+        memset(&d, 0, sizeof(d));
+        d.kind = USP_MTP_WS;
+        d.agent_eid = agent_eid;
+        d.conn_id = conn_id;
+        err = usp_mtp_send(b->mtp, &d, out, len);
+    }
+    ub_free(out);
+    if (err)
+        UB_LOGI(MOD, "WebSocketConnect record of %s not sent: %s", agent_eid,
+                ub_strerror(err));
+}
+
 static void on_ws_state(void *user, uint64_t conn_id, const char *agent_eid,
                         const char *peer_eid, bool up)
 {
-    (void)user;
+    struct bridge *b = user;
+
+    if (up && agent_eid && peer_eid) {
+        for (size_t i = 0; i < b->n_ws_ctrls; i++)
+            if (strcmp(b->ws_ctrls[i].eid, peer_eid) == 0)
+                ws_send_connect_record(b, conn_id, agent_eid, peer_eid);
+    }
     UB_LOGI(MOD, "WebSocket %llu %s: agent %s, controller %s",
             (unsigned long long)conn_id, up ? "up" : "down",
             agent_eid ? agent_eid : "?", peer_eid ? peer_eid : "?");

@@ -34,10 +34,15 @@ test("agents connect to a controller's WebSocket server and answer on it", async
     host: "127.0.0.1", port, path: "/usp",
     handleProtocols: (protos) => (protos.has("v1.usp") ? "v1.usp" : false),
   });
+  const connectRecords = new Map(); // agent eid -> decoded first record
   server.on("connection", (ws, req) => {
     const eid = new URL(req.url, "http://x").searchParams.get("eid");
-    sessions.set(eid, ws);
-    waiters.splice(0).forEach((w) => w());
+    // R-WS.8: the agent's first record is a WebSocketConnectRecord
+    ws.once("message", (data) => {
+      connectRecords.set(eid, lib.decodeUspRecord(data).record);
+      sessions.set(eid, ws);
+      waiters.splice(0).forEach((w) => w());
+    });
   });
   t.after(() => server.close());
   const until = async (pred, ms = 20000) => {
@@ -57,6 +62,12 @@ test("agents connect to a controller's WebSocket server and answer on it", async
   const a1 = "os::ACDE48-WSC000001", a2 = "os::ACDE48-WSC000002";
   await until(() => sessions.has(a1) && sessions.has(a2));
   assert.strictEqual(sessions.get(a1).protocol, "v1.usp");
+  for (const a of [a1, a2]) {
+    const rec = connectRecords.get(a);
+    assert.ok(rec.websocketConnect, JSON.stringify(rec));
+    assert.strictEqual(rec.fromId, a);
+    assert.strictEqual(rec.toId, CTRL);
+  }
 
   const ask = (agent, id) => new Promise((resolve, reject) => {
     const ws = sessions.get(agent);
