@@ -251,6 +251,7 @@ int bridge_start(struct bridge *b)
     b->req_started = !err;
     b->started = !err;
     bridge_flush_start(b);
+    bridge_stats_start(b);
     return err;
 }
 
@@ -267,6 +268,7 @@ void bridge_stop(struct bridge *b)
         return;
     b->stopping = true;
     bridge_flush_stop(b);
+    bridge_stats_stop(b);
     if (b->req_started)
         bridge_req_stop(b);
     bridge_mtp_stop(b);

@@ -86,6 +86,8 @@ struct bridge {
     uint32_t mqtt_broker; /* 0 = none */
     bool started;         /* bridge_start completed */
     bool saw_corrupt;     /* a read hit a corrupt row (usp_req.c) */
+    uv_timer_t stats_timer; /* periodic statistics (resync.c) */
+    bool stats_timer_init;
     struct {              /* background store flush (resync.c) */
         uv_timer_t timer;
         bool timer_init, busy;
@@ -170,6 +172,9 @@ void bridge_mark_unsynced(struct bridge *b, uint32_t dev);
 /* With [store] nosync: flush the store every sync_interval_ms off-loop. */
 void bridge_flush_start(struct bridge *b);
 void bridge_flush_stop(struct bridge *b);
+/* [general] stats_interval: one line of counters in the log. */
+void bridge_stats_start(struct bridge *b);
+void bridge_stats_stop(struct bridge *b);
 
 /* usp_req.c: USP records for bridged agents. */
 int bridge_controllers_parse(struct bridge *b) UB_WARN_UNUSED;

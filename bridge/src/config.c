@@ -51,6 +51,11 @@ static const struct opt opts[] = {
      "Log file path, or - for standard error. SIGHUP reopens it (logrotate)."},
     {"general", "log_level", OPT_STR, O(log_level), "notice", 0, 0, levels,
      false, "One of err, warn, notice, info, debug."},
+    {"general", "stats_interval", OPT_LONG, O(stats_interval), "300", 0,
+     86400, NULL, false,
+     "Seconds between one-line operational statistics in the log (level "
+     "notice): CWMP sessions, informs, auth failures, Connection Requests, "
+     "USP records, pending requests, syncs.  0: never."},
     {"general", "pid_file", OPT_STR, O(pid_file), "", 0, 0, NULL, false,
      "Write the daemon's PID here (empty: none)."},
 

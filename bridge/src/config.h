@@ -20,6 +20,7 @@ struct bridge_config {
     char *log_file;
     char *log_level;
     char *pid_file;
+    long stats_interval;
     /* [cwmp] */
     char *cwmp_listen;
     long cwmp_port;

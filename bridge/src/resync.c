@@ -83,3 +83,61 @@ void bridge_flush_stop(struct bridge *b)
         !uv_is_closing((uv_handle_t *)&b->flush.timer))
         uv_close((uv_handle_t *)&b->flush.timer, NULL);
 }
+
+/* ---- periodic statistics ([general] stats_interval) ---- */
+
+static void stats_tick(uv_timer_t *t)
+{
+    struct bridge *b = t->data;
+    struct cwmp_server_stats cs;
+    struct usp_mtp_stats ms;
+    const struct bridge_stats *s = &b->stats;
+
+    memset(&cs, 0, sizeof(cs));
+    memset(&ms, 0, sizeof(ms));
+    if (b->cwmp)
+        cwmp_server_get_stats(b->cwmp, &cs);
+    if (b->mtp)
+        usp_mtp_stats_get(b->mtp, &ms);
+    UB_LOGN("stats",
+            "cwmp sessions=%llu active=%llu informs=%llu auth_fail=%llu "
+            "bad=%llu cr=%llu cr_fail=%llu | devices_new=%llu syncs=%llu "
+            "syncing=%zu | usp rx=%llu tx=%llu bad=%llu refused=%llu "
+            "device_requests=%llu pending=%zu expired=%llu | mtp_dropped=%llu "
+            "mtp_refused=%llu | mem=%zu",
+            (unsigned long long)cs.sessions_total,
+            (unsigned long long)cs.sessions_active,
+            (unsigned long long)cs.informs,
+            (unsigned long long)cs.auth_failures,
+            (unsigned long long)cs.bad_requests, (unsigned long long)cs.cr_sent,
+            (unsigned long long)cs.cr_failed,
+            (unsigned long long)s->devices_registered,
+            (unsigned long long)s->syncs_completed, b->n_sync_jobs,
+            (unsigned long long)s->usp_received,
+            (unsigned long long)s->usp_sent,
+            (unsigned long long)s->usp_bad_records,
+            (unsigned long long)s->usp_refused,
+            (unsigned long long)s->usp_device_requests, b->n_jobs,
+            (unsigned long long)s->usp_expired,
+            (unsigned long long)ms.rx_dropped,
+            (unsigned long long)ms.tx_refused, ub_mem_in_use());
+}
+
+void bridge_stats_start(struct bridge *b)
+{
+    if (b->cfg->stats_interval <= 0)
+        return;
+    uv_timer_init(b->loop, &b->stats_timer);
+    b->stats_timer.data = b;
+    b->stats_timer_init = true;
+    uv_timer_start(&b->stats_timer, stats_tick,
+                   (uint64_t)b->cfg->stats_interval * 1000,
+                   (uint64_t)b->cfg->stats_interval * 1000);
+}
+
+void bridge_stats_stop(struct bridge *b)
+{
+    if (b->stats_timer_init &&
+        !uv_is_closing((uv_handle_t *)&b->stats_timer))
+        uv_close((uv_handle_t *)&b->stats_timer, NULL);
+}

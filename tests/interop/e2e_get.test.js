@@ -12,6 +12,7 @@ const OUI = "00D09E";
 test("bridged devices answer usp-js over WebSocket and MQTT", async (t) => {
   const mq = await lib.startMosquitto();
   const br = await lib.startBridge({
+    general: { stats_interval: 1 },
     usp: { mqtt_broker: "127.0.0.1", mqtt_port: mq.port,
            controllers: "self::usp-js=usp/controllers/usp-js,self::usp-ctl" },
   });
@@ -53,6 +54,13 @@ test("bridged devices answer usp-js over WebSocket and MQTT", async (t) => {
     assert.strictEqual(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /affected_path: "Device\.LocalAgent\.Controller\.\d+\."/);
     assert.match(r.stdout, /key: "PeriodicNotifInterval"\s+value: "600"/);
+  });
+
+  await t.test("operational statistics in the log", async () => {
+    const mark = br.proc.mark();
+    const m = await br.proc.wait(/notice stats +cwmp sessions=(\d+) .*informs=(\d+).*usp rx=(\d+) tx=(\d+)/, 5000, mark);
+    assert.ok(Number(m[1]) >= 3 && Number(m[2]) >= 3, m[0]);
+    assert.ok(Number(m[3]) >= 1 && Number(m[4]) >= 1, m[0]);
   });
 
   await t.test("Get over MQTT 5 through mosquitto", async () => {
