@@ -169,6 +169,12 @@ void agent_tree_close(struct agent_tree *t);
 /* Marks the device for a full re-sync at its next session (after a corrupt
  * row was read); logs failures. */
 void bridge_mark_unsynced(struct bridge *b, uint32_t dev);
+/* Scans the cached parameters of dev under prefix (through r): *stale when
+ * one was read more than max_age_s ago, *any when there is at least one.
+ * Errors of the walk are returned (UB_ENOTFOUND, UB_ECORRUPT...). */
+int bridge_cache_age(struct pdb_rtxn *r, uint32_t dev, const char *prefix,
+                     int64_t max_age_s, bool *stale, bool *any)
+    UB_WARN_UNUSED;
 /* With [store] nosync: flush the store every sync_interval_ms off-loop. */
 void bridge_flush_start(struct bridge *b);
 void bridge_flush_stop(struct bridge *b);
@@ -179,6 +185,11 @@ void bridge_stats_stop(struct bridge *b);
 /* usp_req.c: USP records for bridged agents. */
 int bridge_controllers_parse(struct bridge *b) UB_WARN_UNUSED;
 int bridge_policies_parse(struct bridge *b) UB_WARN_UNUSED;
+/* The literal object part of a path expression: up to the first wildcard,
+ * search or reference, cut back to its last '.' ("Device.WiFi.SSID.*.Name"
+ * -> "Device.WiFi.SSID."); a path without those is copied whole.  Returns
+ * false when it does not fit out (out then holds a truncated copy). */
+bool bridge_expr_prefix(const char *text, char *out, size_t outsz);
 uint32_t bridge_perm_check_expr(const struct usp_agent_perms *perms,
                                 const char *text, enum usp_agent_op op);
 /* hosted.c: the hosted Device.LocalAgent. objects in proxy-db. */

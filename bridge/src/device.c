@@ -498,24 +498,6 @@ static int start_sync(struct bridge *b, const char *devkey,
 
 /* ---- periodic subtree refresh ([sync] periodic_paths) ---- */
 
-struct age_scan {
-    int64_t oldest_ok;
-    bool stale, any;
-};
-
-static int on_row_age(void *user, const struct ub_param *p)
-{
-    struct age_scan *a = user;
-    if (p->type == UB_T_OBJECT)
-        return 0;
-    a->any = true;
-    if (p->updated_at < a->oldest_ok) {
-        a->stale = true;
-        return 1;
-    }
-    return 0;
-}
-
 /* On a periodic Inform of a synced device: the first configured subtree
  * whose cached values are older than periodic_interval is re-read (GPN +
  * batched GPV of that subtree, rows not seen any more are dropped).  One
@@ -531,8 +513,7 @@ static int start_subtree_refresh(struct bridge *b, const char *devkey,
     while (p && *p) {
         const char *end = strchr(p, ',');
         size_t n = end ? (size_t)(end - p) : strlen(p);
-        struct age_scan a = {ub_wall_s() - b->cfg->sync_periodic_interval,
-                             false, false};
+        bool stale = false, any = false;
         struct sync_job *j;
         int err;
 
@@ -546,11 +527,11 @@ static int start_subtree_refresh(struct bridge *b, const char *devkey,
         prefix[n] = '\0';
         while (n && prefix[n - 1] == ' ')
             prefix[--n] = '\0';
-        err = pdb_param_iter(pdb_batch_reader(bt), PDB_PARAMS, d->id, prefix,
-                             on_row_age, &a);
-        if (err && err != 1 && err != UB_ENOTFOUND)
+        err = bridge_cache_age(pdb_batch_reader(bt), d->id, prefix,
+                               b->cfg->sync_periodic_interval, &stale, &any);
+        if (err && err != UB_ENOTFOUND)
             return err;
-        if (a.any && !a.stale)
+        if (any && !stale)
             goto next;
         j = ub_calloc(1, sizeof(*j));
         if (!j)

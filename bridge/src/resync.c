@@ -31,6 +31,42 @@ void bridge_mark_unsynced(struct bridge *b, uint32_t dev)
                 "next session", dev);
 }
 
+/* ---- cache age ----
+ * One scan serves the Get max-age policy (usp_req.c) and the periodic
+ * subtree refresh (device.c). */
+
+struct age_scan {
+    int64_t oldest_ok;
+    bool stale, any;
+};
+
+#define AGE_STOP 1 /* returned by the callback to end the walk early */
+
+static int on_row_age(void *user, const struct ub_param *p)
+{
+    struct age_scan *a = user;
+
+    if (p->type == UB_T_OBJECT)
+        return 0;
+    a->any = true;
+    if (p->updated_at < a->oldest_ok) {
+        a->stale = true;
+        return AGE_STOP;
+    }
+    return 0;
+}
+
+int bridge_cache_age(struct pdb_rtxn *r, uint32_t dev, const char *prefix,
+                     int64_t max_age_s, bool *stale, bool *any)
+{
+    struct age_scan a = {ub_wall_s() - max_age_s, false, false};
+    int err = pdb_param_iter(r, PDB_PARAMS, dev, prefix, on_row_age, &a);
+
+    *stale = a.stale;
+    *any = a.any;
+    return err == AGE_STOP ? UB_OK : err;
+}
+
 /* ---- background flush ([store] nosync) ----
  *
  * With MDB_NOSYNC commits only reach the OS page cache; this timer hands

@@ -239,23 +239,31 @@ static void send_error(struct bridge *b, const struct bridge_reply_to *rt,
 
 /* Checks op on the literal part of a path expression (up to the first
  * wildcard or search): 0 or 7006. */
+bool bridge_expr_prefix(const char *text, char *out, size_t outsz)
+{
+    size_t n = strcspn(text, "*[+#");
+    bool fits = n < outsz;
+
+    if (!fits)
+        n = outsz - 1;
+    memcpy(out, text, n);
+    out[n] = '\0';
+    if (n < strlen(text)) {
+        char *dot = strrchr(out, '.');
+        if (dot)
+            dot[1] = '\0';
+    }
+    return fits;
+}
+
 uint32_t bridge_perm_check_expr(const struct usp_agent_perms *perms,
                                 const char *text, enum usp_agent_op op)
 {
     char prefix[UB_PATH_MAX + 1];
-    size_t n = strcspn(text, "*[+#");
 
     if (!perms)
         return 0;
-    if (n >= sizeof(prefix))
-        n = sizeof(prefix) - 1;
-    memcpy(prefix, text, n);
-    prefix[n] = '\0';
-    if (n < strlen(text)) {
-        char *dot = strrchr(prefix, '.');
-        if (dot)
-            dot[1] = '\0';
-    }
+    (void)bridge_expr_prefix(text, prefix, sizeof(prefix));
     return usp_agent_perm_check(perms, prefix, op);
 }
 
@@ -1007,51 +1015,29 @@ out:
     usp_msg_free(resp);
 }
 
-/* Does the Get need the device ("live" policy, or cache older than the
- * max-age of its subtree)?  Policy: [usp] get_policy, per subtree
- * overrides in [usp] get_policy_paths ("Device.WiFi.=live,..."). */
-struct age_ctx {
-    int64_t oldest_ok;
-    bool stale;
-};
-
-static int on_age(void *user, const struct ub_param *p)
-{
-    struct age_ctx *a = user;
-    if (p->type != UB_T_OBJECT && p->updated_at < a->oldest_ok) {
-        a->stale = true;
-        return 1; /* stop */
-    }
-    return 0;
-}
-
 /* True if a cached parameter under the literal part of 'path' (up to the
  * first wildcard or search) was read longer than max_age_s ago. */
 static bool cache_older_than(struct bridge *b, uint32_t dev, const char *path,
                              int64_t max_age_s)
 {
     char prefix[UB_PATH_MAX + 1];
-    size_t n = strcspn(path, "*[+#");
     struct pdb_rtxn *r = NULL;
-    struct age_ctx a = {ub_wall_s() - max_age_s, false};
+    bool stale = false, any = false;
 
-    if (n >= sizeof(prefix))
+    if (!bridge_expr_prefix(path, prefix, sizeof(prefix)))
         return true;
-    memcpy(prefix, path, n);
-    prefix[n] = '\0';
-    if (n && prefix[n - 1] != '.' && strcspn(path, "*[+#") != strlen(path)) {
-        char *dot = strrchr(prefix, '.');
-        if (dot)
-            dot[1] = '\0';
-    }
     if (pdb_rtxn_begin(b->pdb, &r))
         return true;
-    if (pdb_param_iter(r, PDB_PARAMS, dev, prefix, on_age, &a) == UB_ECORRUPT)
-        a.stale = true;
+    if (bridge_cache_age(r, dev, prefix, max_age_s, &stale, &any) ==
+        UB_ECORRUPT)
+        stale = true;
     pdb_rtxn_end(r);
-    return a.stale;
+    return stale;
 }
 
+/* Does the Get need the device ("live" policy, or cache older than the
+ * max-age of its subtree)?  Policy: [usp] get_policy, per subtree
+ * overrides in [usp] get_policy_paths ("Device.WiFi.=live,..."). */
 static bool get_needs_device(struct bridge *b, uint32_t dev,
                              const struct usp_msg *m)
 {
