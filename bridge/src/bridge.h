@@ -164,6 +164,13 @@ struct agent_tree {
 int agent_tree_open(struct agent_tree *t, struct bridge *b,
                     struct pdb_rtxn *r, uint32_t dev) UB_WARN_UNUSED;
 void agent_tree_close(struct agent_tree *t);
+/* Parses and resolves one requested path over tree.  rs is initialised
+ * here (usp_resolved_free it).  A syntax error (7008) or an empty result
+ * that the message type treats as an error (usp_resolve_nomatch_err) is
+ * reported in *uerr with a short *umsg (static); UB_OK otherwise. */
+int bridge_resolve(const struct ub_tree *tree, const char *text,
+                   enum usp_msg_type type, struct usp_resolved *rs,
+                   uint32_t *uerr, const char **umsg) UB_WARN_UNUSED;
 
 /* resync.c: cache repair. */
 /* Marks the device for a full re-sync at its next session (after a corrupt

@@ -241,29 +241,6 @@ bool bridge_controller_known(struct bridge *b, uint32_t dev,
 
 /* ---- Set / Add / Delete on hosted objects ---- */
 
-/* Resolves a request path over the hosted tree (concrete paths out). */
-static int resolve_hosted(const struct ub_tree *tree, const char *text,
-                          enum usp_msg_type type, struct usp_resolved *rs,
-                          uint32_t *uerr)
-{
-    struct usp_path *p = NULL;
-    int err;
-
-    memset(rs, 0, sizeof(*rs));
-    *uerr = 0;
-    err = usp_path_parse(text, &p, NULL);
-    if (err == UB_EPROTO) {
-        *uerr = USP_ERR_INVALID_PATH_SYNTAX;
-        return UB_OK;
-    }
-    if (err)
-        return err;
-    err = usp_path_resolve(p, tree, NULL, rs);
-    if (!err && rs->paths.n == 0)
-        *uerr = usp_resolve_nomatch_err(type, rs);
-    usp_path_free(p);
-    return err;
-}
 
 void bridge_hosted_write(struct bridge *b, const struct bridge_reply_to *rt,
                          uint32_t dev, const struct usp_msg *m)
@@ -304,9 +281,10 @@ void bridge_hosted_write(struct bridge *b, const struct bridge_reply_to *rt,
             struct usp_set_result *res = &sr->results[sr->n_results++];
             struct usp_resolved rs;
             uint32_t uerr;
+            const char *umsg;
             res->requested_path = usp_msg_strdup(resp, m->set.objs[o].obj_path);
-            err = resolve_hosted(&tree, m->set.objs[o].obj_path, USP_MSG_SET,
-                                 &rs, &uerr);
+            err = bridge_resolve(&tree, m->set.objs[o].obj_path, USP_MSG_SET,
+                                 &rs, &uerr, &umsg);
             if (!err && uerr) {
                 res->err_code = uerr == USP_ERR_INVALID_PATH
                                     ? USP_ERR_OBJECT_DOES_NOT_EXIST : uerr;
@@ -367,9 +345,10 @@ void bridge_hosted_write(struct bridge *b, const struct bridge_reply_to *rt,
             struct usp_delete_result *res = &dr->results[dr->n_results++];
             struct usp_resolved rs;
             uint32_t uerr;
+            const char *umsg;
             res->requested_path = usp_msg_strdup(resp, m->del.paths[o]);
-            err = resolve_hosted(&tree, m->del.paths[o], USP_MSG_DELETE, &rs,
-                                 &uerr);
+            err = bridge_resolve(&tree, m->del.paths[o], USP_MSG_DELETE, &rs,
+                                 &uerr, &umsg);
             if (!err && uerr) {
                 res->err_code = uerr;
                 res->err_msg = usp_msg_strdup(resp, usp_err_text(uerr));

@@ -991,34 +991,6 @@ static void group_fail(struct group *g, uint32_t code, const char *msg)
     g->err_msg = ub_strdup(msg ? msg : usp_err_text(code));
 }
 
-/* Resolves one requested path; returns the matches in *rs. */
-static int resolve(const struct ub_tree *tree, const char *text,
-                   enum usp_msg_type type, struct usp_resolved *rs,
-                   uint32_t *uerr, const char **umsg)
-{
-    struct usp_path *p = NULL;
-    struct usp_path_err perr;
-    int err;
-
-    *uerr = 0;
-    *umsg = NULL;
-    memset(rs, 0, sizeof(*rs));
-    err = usp_path_parse(text, &p, &perr);
-    if (err == UB_EPROTO) {
-        *uerr = USP_ERR_INVALID_PATH_SYNTAX;
-        *umsg = "invalid path syntax";
-        return UB_OK;
-    }
-    if (err)
-        return err;
-    err = usp_path_resolve(p, tree, NULL, rs);
-    if (!err && rs->paths.n == 0) {
-        *uerr = usp_resolve_nomatch_err(type, rs);
-        *umsg = *uerr ? "no such object" : NULL;
-    }
-    usp_path_free(p);
-    return err;
-}
 
 static int plan_set(struct job *j, const struct ub_tree *tree)
 {
@@ -1029,7 +1001,7 @@ static int plan_set(struct job *j, const struct ub_tree *tree)
         struct usp_resolved rs;
         uint32_t uerr;
         const char *umsg;
-        err = resolve(tree, s->objs[o].obj_path, USP_MSG_SET, &rs, &uerr, &umsg);
+        err = bridge_resolve(tree, s->objs[o].obj_path, USP_MSG_SET, &rs, &uerr, &umsg);
         if (err) {
             usp_resolved_free(&rs);
             break;
@@ -1207,7 +1179,7 @@ static int plan_delete(struct job *j, const struct ub_tree *tree)
         uint32_t uerr;
         const char *umsg;
         struct group *g;
-        err = resolve(tree, d->paths[o], USP_MSG_DELETE, &rs, &uerr, &umsg);
+        err = bridge_resolve(tree, d->paths[o], USP_MSG_DELETE, &rs, &uerr, &umsg);
         if (!err && (uerr || rs.paths.n == 0)) {
             err = group_add(j, &g);
             if (!err) {
@@ -1250,7 +1222,7 @@ static int plan_get(struct job *j, const struct ub_tree *tree)
         struct usp_resolved rs;
         uint32_t uerr;
         const char *umsg;
-        err = resolve(tree, g->paths[o], USP_MSG_GET, &rs, &uerr, &umsg);
+        err = bridge_resolve(tree, g->paths[o], USP_MSG_GET, &rs, &uerr, &umsg);
         for (size_t r = 0; !err && r < rs.paths.n; r++) {
             struct group *gr;
             if (strncmp(rs.paths.v[r], "Device.LocalAgent.", 18) == 0)
