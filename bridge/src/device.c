@@ -445,6 +445,29 @@ void bridge_sync_session_end(struct bridge *b, const char *devkey)
     }
 }
 
+/* A new job for devkey on the running list (job_free undoes it). */
+static struct sync_job *job_new(struct bridge *b, const char *devkey,
+                                uint32_t dev, const char *root)
+{
+    struct sync_job *j = ub_calloc(1, sizeof(*j));
+
+    if (!j)
+        return NULL;
+    j->root = ub_strdup(root);
+    if (!j->root) {
+        ub_free(j);
+        return NULL;
+    }
+    snprintf(j->devkey, sizeof(j->devkey), "%s", devkey);
+    j->dev = dev;
+    j->batch = j->batch_max = (size_t)b->cfg->sync_batch;
+    j->started_ms = ub_now_ms();
+    ub_param_list_init(&j->names, 0);
+    ub_list_insert_tail(&b->sync_jobs, &j->link);
+    b->n_sync_jobs++;
+    return j;
+}
+
 static int start_sync(struct bridge *b, const char *devkey,
                       const struct pdb_device *d, struct pdb_batch *bt,
                       const char *root)
@@ -454,43 +477,27 @@ static int start_sync(struct bridge *b, const char *devkey,
 
     if (job_find(b, devkey))
         return UB_OK; /* already running in this session */
-    j = ub_calloc(1, sizeof(*j));
+    j = job_new(b, devkey, d->id, root);
     if (!j)
         return UB_ENOMEM;
-    snprintf(j->devkey, sizeof(j->devkey), "%s", devkey);
-    j->dev = d->id;
+    j->full = true;
     j->was_synced = d->sync_state == PDB_SYNC_SYNCED ||
                     (d->flags & DEV_F_SYNCED_ONCE) ||
                     (d->sync_state == PDB_SYNC_NONE && d->param_count > 0);
-    j->root = ub_strdup(root);
-    j->batch = (size_t)b->cfg->sync_batch;
-    j->batch_max = j->batch;
-    j->started_ms = ub_now_ms();
-    ub_param_list_init(&j->names, 0);
-    if (!j->root) {
-        ub_free(j);
-        return UB_ENOMEM;
-    }
     /* an interrupted sync resumes after its cursor, in a new generation
      * (see DESIGN) */
     if (d->sync_state == PDB_SYNC_IN_PROGRESS && d->sync_cursor &&
         !(j->cursor = ub_strdup(d->sync_cursor))) {
-        ub_free(j->root);
-        ub_free(j);
+        job_free(b, j);
         return UB_ENOMEM;
     }
     err = pdb_sync_begin(bt, d->id, NULL, &j->gen);
     if (!err && j->cursor)
         err = pdb_sync_set_cursor(bt, d->id, j->cursor);
     if (err) {
-        ub_free(j->cursor);
-        ub_free(j->root);
-        ub_free(j);
+        job_free(b, j);
         return err;
     }
-    j->full = true;
-    ub_list_insert_tail(&b->sync_jobs, &j->link);
-    b->n_sync_jobs++;
     UB_LOGI(MOD, "%s: full sync of %s (generation %u)%s", devkey, root, j->gen,
             j->cursor ? ", resuming" : "");
     return UB_OK;
@@ -533,28 +540,15 @@ static int start_subtree_refresh(struct bridge *b, const char *devkey,
             return err;
         if (any && !stale)
             goto next;
-        j = ub_calloc(1, sizeof(*j));
+        j = job_new(b, devkey, d->id, prefix);
         if (!j)
             return UB_ENOMEM;
-        snprintf(j->devkey, sizeof(j->devkey), "%s", devkey);
-        j->dev = d->id;
         j->was_synced = true;
-        j->root = ub_strdup(prefix);
-        j->batch = j->batch_max = (size_t)b->cfg->sync_batch;
-        j->started_ms = ub_now_ms();
-        ub_param_list_init(&j->names, 0);
-        if (!j->root) {
-            ub_free(j);
-            return UB_ENOMEM;
-        }
         err = pdb_sync_begin(bt, d->id, prefix, &j->gen);
         if (err) {
-            ub_free(j->root);
-            ub_free(j);
+            job_free(b, j);
             return err;
         }
-        ub_list_insert_tail(&b->sync_jobs, &j->link);
-        b->n_sync_jobs++;
         UB_LOGI(MOD, "%s: periodic refresh of %s (generation %u)", devkey,
                 prefix, j->gen);
         return UB_OK;
