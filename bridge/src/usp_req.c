@@ -312,22 +312,39 @@ static size_t path_depth(const char *p)
     return d;
 }
 
+/* Room for one more element in arr, an array of n elements of size elem
+ * (capacity *cap) allocated from resp's arena.  A full array is copied into
+ * one twice as large (at least first); the old one stays in the arena until
+ * the message is freed.  Returns the array to use, or NULL (no memory). */
+static void *arena_grow(struct usp_msg *resp, void *arr, size_t n,
+                        size_t *cap, size_t elem, size_t first)
+{
+    size_t ncap;
+    void *v;
+
+    if (n < *cap)
+        return arr;
+    ncap = *cap ? *cap * 2 : first;
+    v = usp_msg_alloc(resp, ncap * elem);
+    if (!v)
+        return NULL;
+    if (n)
+        memcpy(v, arr, n * elem);
+    *cap = ncap;
+    return v;
+}
+
 /* Appends a resolved_path_result for object 'obj' (copied). */
 static struct usp_resolved_path *rp_add(struct get_walk *w, const char *obj)
 {
     struct usp_get_result *r = w->res;
+    struct usp_resolved_path *v = arena_grow(w->resp, r->resolved,
+                                             r->n_resolved, &w->cap,
+                                             sizeof(*v), 8);
 
-    if (r->n_resolved == w->cap) {
-        size_t ncap = w->cap ? w->cap * 2 : 8;
-        struct usp_resolved_path *v =
-            usp_msg_alloc(w->resp, ncap * sizeof(*v));
-        if (!v)
-            return NULL;
-        if (r->n_resolved)
-            memcpy(v, r->resolved, r->n_resolved * sizeof(*v));
-        r->resolved = v; /* old array stays in the arena until msg free */
-        w->cap = ncap;
-    }
+    if (!v)
+        return NULL;
+    r->resolved = v;
     struct usp_resolved_path *rp = &r->resolved[r->n_resolved++];
     memset(rp, 0, sizeof(*rp));
     rp->path = usp_msg_strdup(w->resp, obj);
@@ -338,16 +355,12 @@ static struct usp_resolved_path *rp_add(struct get_walk *w, const char *obj)
 static int rp_param(struct get_walk *w, struct usp_resolved_path *rp,
                     size_t *cap, const char *name, const char *value)
 {
-    if (rp->n_params == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 8;
-        struct usp_kv *v = usp_msg_alloc(w->resp, ncap * sizeof(*v));
-        if (!v)
-            return UB_ENOMEM;
-        if (rp->n_params)
-            memcpy(v, rp->params, rp->n_params * sizeof(*v));
-        rp->params = v;
-        *cap = ncap;
-    }
+    struct usp_kv *v = arena_grow(w->resp, rp->params, rp->n_params, cap,
+                                  sizeof(*v), 8);
+
+    if (!v)
+        return UB_ENOMEM;
+    rp->params = v;
     rp->params[rp->n_params].key = usp_msg_strdup(w->resp, name);
     rp->params[rp->n_params].value = usp_msg_strdup(w->resp, value ? value : "");
     if (!rp->params[rp->n_params].key || !rp->params[rp->n_params].value)
@@ -619,16 +632,11 @@ static int on_inst_node(void *user, const struct ub_node *n)
         if (d > w->base_depth + 2)
             return 0;
     }
-    if (w->res->n_insts == w->cap) {
-        size_t ncap = w->cap ? w->cap * 2 : 8;
-        struct usp_curr_inst *v = usp_msg_alloc(w->resp, ncap * sizeof(*v));
-        if (!v)
-            return UB_ENOMEM;
-        if (w->res->n_insts)
-            memcpy(v, w->res->insts, w->res->n_insts * sizeof(*v));
-        w->res->insts = v;
-        w->cap = ncap;
-    }
+    ci = arena_grow(w->resp, w->res->insts, w->res->n_insts, &w->cap,
+                    sizeof(*ci), 8);
+    if (!ci)
+        return UB_ENOMEM;
+    w->res->insts = ci;
     ci = &w->res->insts[w->res->n_insts++];
     memset(ci, 0, sizeof(*ci));
     ci->path = usp_msg_strdup(w->resp, n->path);
@@ -787,19 +795,14 @@ static int on_sdm_node(void *user, const struct ub_node *n)
         }
         w->cur = sdm_find(w, schema);
         if (!w->cur) {
-            if (w->res->n_objs == w->cap) {
-                size_t ncap = w->cap ? w->cap * 2 : 16;
-                struct usp_sdm_obj *v =
-                    usp_msg_alloc(w->resp, ncap * sizeof(*v));
-                if (!v) {
-                    err = UB_ENOMEM;
-                    goto done;
-                }
-                if (w->res->n_objs)
-                    memcpy(v, w->res->objs, w->res->n_objs * sizeof(*v));
-                w->res->objs = v;
-                w->cap = ncap;
+            struct usp_sdm_obj *v = arena_grow(w->resp, w->res->objs,
+                                               w->res->n_objs, &w->cap,
+                                               sizeof(*v), 16);
+            if (!v) {
+                err = UB_ENOMEM;
+                goto done;
             }
+            w->res->objs = v;
             w->cur = &w->res->objs[w->res->n_objs++];
             memset(w->cur, 0, sizeof(*w->cur));
             w->cur->path = usp_msg_strdup(w->resp, schema);
@@ -824,18 +827,14 @@ static int on_sdm_node(void *user, const struct ub_node *n)
         for (size_t i = 0; i < w->cur->n_params; i++)
             if (strcmp(w->cur->params[i].name, name) == 0)
                 goto done; /* seen in another instance */
-        if (w->cur->n_params == w->cur_cap) {
-            size_t ncap = w->cur_cap ? w->cur_cap * 2 : 8;
-            struct usp_sdm_param *v = usp_msg_alloc(w->resp, ncap * sizeof(*v));
-            if (!v) {
-                err = UB_ENOMEM;
-                goto done;
-            }
-            if (w->cur->n_params)
-                memcpy(v, w->cur->params, w->cur->n_params * sizeof(*v));
-            w->cur->params = v;
-            w->cur_cap = ncap;
+        struct usp_sdm_param *v = arena_grow(w->resp, w->cur->params,
+                                             w->cur->n_params, &w->cur_cap,
+                                             sizeof(*v), 8);
+        if (!v) {
+            err = UB_ENOMEM;
+            goto done;
         }
+        w->cur->params = v;
         struct usp_sdm_param *sp = &w->cur->params[w->cur->n_params++];
         sp->name = usp_msg_strdup(w->resp, name);
         sp->access = n->writable ? USP_PARAM_READ_WRITE : USP_PARAM_READ_ONLY;
